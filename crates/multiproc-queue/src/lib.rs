@@ -1,0 +1,1 @@
+//! multiproc-queue (being built).

@@ -1,0 +1,1 @@
+//! multiproc-ring (being built).

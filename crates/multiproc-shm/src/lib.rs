@@ -1,0 +1,1 @@
+//! multiproc-shm (being built).

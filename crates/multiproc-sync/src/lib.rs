@@ -1,0 +1,1 @@
+//! multiproc-sync (being built).

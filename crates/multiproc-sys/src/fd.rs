@@ -1,0 +1,1 @@
+//! File descriptors and sockets: socketpairs, `SCM_RIGHTS` fd passing, `poll`, close-on-exec.

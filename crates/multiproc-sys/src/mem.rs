@@ -1,0 +1,1 @@
+//! Shared mappings: memfds, POSIX shared memory objects and `MAP_SHARED` mappings.

@@ -1,0 +1,1 @@
+//! Process control: the one audited `fork`, `waitpid`, pidfds and signals.

@@ -1,0 +1,261 @@
+//! The synchronization shim every shared-memory algorithm in multiproc takes its primitives from.
+//!
+//! Two implementations export the same names: the real one (std atomics and the Linux futex
+//! syscall) and, under `--cfg multiproc_loom`, a model built on [loom] in which the futex is a
+//! table of loom condition variables keyed by the word's address, so that a lost wake-up shows up
+//! as a deadlock in the model instead of hiding behind a yield-spin.
+//!
+//! Algorithms take `&Header`-style references to `#[repr(C)]` structs built only from these
+//! atomics; real builds point them into a shared mapping, loom builds put them in a `Box`/`Arc`.
+//!
+//! The futex calls are *shared* (no `FUTEX_PRIVATE_FLAG`): the word may live in memory mapped by
+//! several processes.
+//!
+//! [loom]: https://docs.rs/loom
+
+#[cfg(not(multiproc_loom))]
+mod imp {
+    pub use std::sync::Arc;
+    pub use std::sync::atomic;
+    pub use std::thread;
+
+    /// A cell with loom's closure-based access API, backed by `core::cell::UnsafeCell`.
+    #[derive(Debug, Default)]
+    pub struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        /// Wraps `value`.
+        pub const fn new(value: T) -> Self {
+            Self(core::cell::UnsafeCell::new(value))
+        }
+
+        /// Runs `f` with a shared raw pointer to the contents.
+        pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Runs `f` with a mutable raw pointer to the contents.
+        pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+
+    /// A hint to the processor that we are in a spin loop.
+    #[inline]
+    pub fn spin_loop() {
+        core::hint::spin_loop();
+    }
+
+    /// Gives up the rest of this thread's time slice.
+    #[inline]
+    pub fn yield_now() {
+        std::thread::yield_now();
+    }
+
+    /// Runs `f` once; under loom it runs `f` under the model checker.
+    pub fn model<F: Fn() + Sync + Send + 'static>(f: F) {
+        f();
+    }
+}
+
+#[cfg(multiproc_loom)]
+mod imp {
+    pub use loom::cell::UnsafeCell;
+    pub use loom::sync::Arc;
+    pub use loom::sync::atomic;
+    pub use loom::thread;
+
+    /// Under loom a spin is a yield, so that the model can switch threads.
+    #[inline]
+    pub fn spin_loop() {
+        loom::thread::yield_now();
+    }
+
+    /// Gives other model threads a turn.
+    #[inline]
+    pub fn yield_now() {
+        loom::thread::yield_now();
+    }
+
+    /// Runs `f` under the loom model checker with a preemption bound of 2 (unless
+    /// `LOOM_MAX_PREEMPTIONS` says otherwise).
+    pub fn model<F: Fn() + Sync + Send + 'static>(f: F) {
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(2);
+        }
+        builder.check(f);
+    }
+}
+
+pub use imp::*;
+
+use atomic::AtomicU32;
+use std::time::Instant;
+
+/// How a [`futex_wait`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FutexWait {
+    /// A wake-up arrived (or the kernel woke us spuriously): re-check the condition.
+    Woken,
+    /// The word did not hold the expected value when the wait began.
+    ValueChanged,
+    /// The deadline passed.
+    TimedOut,
+}
+
+#[cfg(not(multiproc_loom))]
+mod futex {
+    use super::{AtomicU32, FutexWait, Instant};
+    use core::num::NonZeroU32;
+    use rustix::io::Errno;
+    use rustix::thread::futex;
+    use rustix::time::{ClockId, Timespec, clock_gettime};
+
+    /// Converts an `Instant` deadline into an absolute `CLOCK_MONOTONIC` timespec, or `None`
+    /// when it has already passed.
+    fn absolute(deadline: Instant) -> Option<Timespec> {
+        let remaining = deadline.checked_duration_since(Instant::now())?;
+        if remaining.is_zero() {
+            return None;
+        }
+        let now = clock_gettime(ClockId::Monotonic);
+        let mut sec = now
+            .tv_sec
+            .saturating_add(i64::try_from(remaining.as_secs()).unwrap_or(i64::MAX / 2));
+        let mut nsec = now.tv_nsec + i64::from(remaining.subsec_nanos());
+        if nsec >= 1_000_000_000 {
+            nsec -= 1_000_000_000;
+            sec = sec.saturating_add(1);
+        }
+        Some(Timespec {
+            tv_sec: sec,
+            tv_nsec: nsec,
+        })
+    }
+
+    pub(super) fn wait(word: &AtomicU32, expected: u32, deadline: Option<Instant>) -> FutexWait {
+        let ts = match deadline {
+            Some(d) => match absolute(d) {
+                Some(ts) => Some(ts),
+                None => return FutexWait::TimedOut,
+            },
+            None => None,
+        };
+        let any = NonZeroU32::MAX;
+        match futex::wait_bitset(word, futex::Flags::empty(), expected, ts.as_ref(), any) {
+            Ok(()) | Err(Errno::INTR) => FutexWait::Woken,
+            Err(Errno::AGAIN) => FutexWait::ValueChanged,
+            Err(Errno::TIMEDOUT) => FutexWait::TimedOut,
+            // EFAULT/EINVAL cannot happen for a valid, aligned &AtomicU32; treat anything else as a
+            // spurious wake-up so callers re-check their condition rather than spin forever here.
+            Err(_) => FutexWait::Woken,
+        }
+    }
+
+    pub(super) fn wake(word: &AtomicU32, n: u32) -> usize {
+        let n = n.min(i32::MAX as u32);
+        futex::wake(word, futex::Flags::empty(), n).unwrap_or(0)
+    }
+}
+
+#[cfg(multiproc_loom)]
+mod futex {
+    //! The futex model: one loom mutex guards the "kernel", and waiters park on a condition
+    //! variable chosen by the word's address. The value check and the sleep happen under the
+    //! mutex, as in the kernel, so a wake that races with a wait is never lost by the model itself.
+    use super::{AtomicU32, FutexWait, Instant};
+    use loom::sync::{Condvar, Mutex};
+    use std::collections::HashMap;
+    use std::sync::atomic::Ordering;
+
+    struct Table {
+        lock: Mutex<HashMap<usize, std::sync::Arc<Condvar>>>,
+    }
+
+    loom::lazy_static! {
+        static ref TABLE: Table = Table { lock: Mutex::new(HashMap::new()) };
+    }
+
+    pub(super) fn wait(word: &AtomicU32, expected: u32, deadline: Option<Instant>) -> FutexWait {
+        let key = word as *const AtomicU32 as usize;
+        let mut map = TABLE.lock.lock().unwrap();
+        if word.load(Ordering::SeqCst) != expected {
+            return FutexWait::ValueChanged;
+        }
+        if deadline.is_some() {
+            // A timed wait in the model is the "timeout fires" branch: it returns without
+            // sleeping. Lost wake-ups are modelled with untimed waits.
+            drop(map);
+            loom::thread::yield_now();
+            return FutexWait::TimedOut;
+        }
+        let cv = map
+            .entry(key)
+            .or_insert_with(|| std::sync::Arc::new(Condvar::new()))
+            .clone();
+        map = cv.wait(map).unwrap();
+        drop(map);
+        FutexWait::Woken
+    }
+
+    pub(super) fn wake(word: &AtomicU32, _n: u32) -> usize {
+        let key = word as *const AtomicU32 as usize;
+        let map = TABLE.lock.lock().unwrap();
+        match map.get(&key) {
+            // Waking every waiter is allowed: futex callers must tolerate spurious wake-ups.
+            Some(cv) => {
+                cv.notify_all();
+                1
+            }
+            None => 0,
+        }
+    }
+}
+
+/// `futex(word, FUTEX_WAIT_BITSET, expected, deadline)`—sleeps while `*word == expected`.
+///
+/// Returns at once with [`FutexWait::ValueChanged`] when the word holds another value, with
+/// [`FutexWait::TimedOut`] once `deadline` (if any) has passed, and otherwise with
+/// [`FutexWait::Woken`] after a [`futex_wake`] on the same word from any process mapping it
+/// (or spuriously, or on a signal): callers always re-check their condition in a loop.
+///
+/// The wait is shared (no `FUTEX_PRIVATE_FLAG`), on `CLOCK_MONOTONIC`.
+///
+/// # Examples
+///
+/// ```
+/// use multiproc_sys::sync::atomic::AtomicU32;
+/// use multiproc_sys::sync::{futex_wait, FutexWait};
+///
+/// let word = AtomicU32::new(7);
+/// assert_eq!(futex_wait(&word, 8, None), FutexWait::ValueChanged);
+/// ```
+///
+/// # References
+/// - [`futex(2)`](https://man7.org/linux/man-pages/man2/futex.2.html)
+#[doc(alias = "FUTEX_WAIT")]
+pub fn futex_wait(word: &AtomicU32, expected: u32, deadline: Option<Instant>) -> FutexWait {
+    futex::wait(word, expected, deadline)
+}
+
+/// `futex(word, FUTEX_WAKE, n)`—wakes up to `n` waiters sleeping on `word` in any process.
+///
+/// Returns how many were woken (the loom model may wake more than `n` and reports 0 or 1).
+///
+/// # Examples
+///
+/// ```
+/// use multiproc_sys::sync::atomic::AtomicU32;
+/// use multiproc_sys::sync::futex_wake;
+///
+/// let word = AtomicU32::new(0);
+/// assert_eq!(futex_wake(&word, 1), 0);
+/// ```
+///
+/// # References
+/// - [`futex(2)`](https://man7.org/linux/man-pages/man2/futex.2.html)
+#[doc(alias = "FUTEX_WAKE")]
+pub fn futex_wake(word: &AtomicU32, n: u32) -> usize {
+    futex::wake(word, n)
+}
