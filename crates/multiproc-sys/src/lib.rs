@@ -25,5 +25,6 @@
 
 pub mod fd;
 pub mod mem;
+pub mod owner;
 pub mod process;
 pub mod sync;
