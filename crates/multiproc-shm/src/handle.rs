@@ -53,8 +53,6 @@ pub enum Error {
         /// How many handles came with the message.
         available: usize,
     },
-    /// A message referred to the same handle twice.
-    IndexReused(u32),
     /// More than [`MAX_HANDLES`] handles in one message.
     TooManyHandles(usize),
     /// Duplicating a descriptor failed.
@@ -65,6 +63,8 @@ pub enum Error {
     Decode(postcard::Error),
     /// The value decoded but bytes were left over: the message is not of the expected type.
     TrailingBytes(usize),
+    /// A type's own validation refused the value (see [`custom_de_error`]).
+    Invalid(String),
 }
 
 impl fmt::Display for Error {
@@ -78,7 +78,6 @@ impl fmt::Display for Error {
                 f,
                 "message refers to handle #{index} but carried only {available} handle(s)"
             ),
-            Error::IndexReused(i) => write!(f, "message refers to handle #{i} more than once"),
             Error::TooManyHandles(n) => write!(
                 f,
                 "message carries {n} handles, more than the limit of {MAX_HANDLES}"
@@ -86,6 +85,7 @@ impl fmt::Display for Error {
             Error::Dup(e) => write!(f, "cannot duplicate a file descriptor: {e}"),
             Error::Encode(e) => write!(f, "cannot serialize value: {e}"),
             Error::Decode(e) => write!(f, "cannot deserialize value: {e}"),
+            Error::Invalid(msg) => write!(f, "invalid value: {msg}"),
             Error::TrailingBytes(n) => {
                 write!(f, "{n} unexpected trailing byte(s) after the decoded value")
             }
@@ -104,8 +104,12 @@ impl std::error::Error for Error {
 }
 
 enum Context {
-    Encode(Vec<OwnedFd>),
-    Decode(Vec<Option<OwnedFd>>),
+    /// The table being built, and the raw fd each entry was duplicated from (so that one fd
+    /// referenced many times travels once).
+    Encode(Vec<OwnedFd>, Vec<i32>),
+    /// The received table. Every reference gets its own duplicate of the entry, so one fd may be
+    /// referenced many times; the table itself is closed when decoding ends.
+    Decode(Vec<OwnedFd>),
 }
 
 thread_local! {
@@ -132,7 +136,7 @@ fn with_context<R>(ctx: Context, f: impl FnOnce() -> R) -> (R, Context) {
     let out = f();
     let ctx = CONTEXT.with(|c| c.borrow_mut().take());
     drop(restore);
-    (out, ctx.unwrap_or(Context::Encode(Vec::new())))
+    (out, ctx.unwrap_or(Context::Encode(Vec::new(), Vec::new())))
 }
 
 fn fail(err: Error) -> String {
@@ -148,7 +152,11 @@ fn refine(e: postcard::Error, decode: bool) -> Error {
             if let Some(detail) = DETAIL.with(|d| d.borrow_mut().take()) {
                 return detail;
             }
-            if decode { Error::Decode(e) } else { Error::Encode(e) }
+            if decode {
+                Error::Decode(e)
+            } else {
+                Error::Encode(e)
+            }
         }
         e if decode => Error::Decode(e),
         e => Error::Encode(e),
@@ -173,24 +181,27 @@ fn refine(e: postcard::Error, decode: bool) -> Error {
 pub fn encode_with_handles<T: Serialize + ?Sized>(
     value: &T,
 ) -> Result<(Vec<u8>, Vec<OwnedFd>), Error> {
-    let (out, ctx) = with_context(Context::Encode(Vec::new()), || postcard::to_stdvec(value));
+    let (out, ctx) = with_context(Context::Encode(Vec::new(), Vec::new()), || {
+        postcard::to_stdvec(value)
+    });
     let bytes = out.map_err(|e| refine(e, false))?;
     match ctx {
-        Context::Encode(fds) if fds.len() > MAX_HANDLES => Err(Error::TooManyHandles(fds.len())),
-        Context::Encode(fds) => Ok((bytes, fds)),
-        Context::Decode(_) => Ok((bytes, Vec::new())),
+        Context::Encode(fds, _) if fds.len() > MAX_HANDLES => Err(Error::TooManyHandles(fds.len())),
+        Context::Encode(fds, _) => Ok((bytes, fds)),
+        Context::Decode(..) => Ok((bytes, Vec::new())),
     }
 }
 
 /// Deserializes a `T` from postcard `bytes`, handing it the descriptors in `fds` by index.
 ///
-/// Every byte must be consumed; every index is checked against the table, and each descriptor
-/// may be taken once. Descriptors the value did not claim are closed.
+/// Every byte must be consumed and every index is checked against the table. An index used more
+/// than once (one fd shared by several values) yields a duplicate each time after the first.
+/// Descriptors the value did not claim are closed.
 ///
 /// # Errors
 ///
 /// [`Error::Decode`] for bytes that are not a `T`, [`Error::TrailingBytes`],
-/// [`Error::BadIndex`], [`Error::IndexReused`], [`Error::TooManyHandles`].
+/// [`Error::BadIndex`], [`Error::Dup`], [`Error::TooManyHandles`].
 ///
 /// # Examples
 ///
@@ -208,8 +219,7 @@ pub fn decode_with_handles<T: DeserializeOwned>(
     if fds.len() > MAX_HANDLES {
         return Err(Error::TooManyHandles(fds.len()));
     }
-    let table = fds.into_iter().map(Some).collect();
-    let (out, _unused) = with_context(Context::Decode(table), || {
+    let (out, _table) = with_context(Context::Decode(fds), || {
         postcard::take_from_bytes::<T>(bytes)
     });
     let (value, rest) = out.map_err(|e| refine(e, true))?;
@@ -295,6 +305,52 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     Ok(value)
 }
 
+/// A serde error for a `Deserialize` impl that keeps its message through postcard (whose own
+/// error type drops custom messages): decoding then fails with [`Error::Invalid`].
+///
+/// # Examples
+///
+/// ```
+/// use serde::{Deserialize, Deserializer};
+///
+/// #[derive(Debug)]
+/// struct Even(u8);
+/// impl<'de> Deserialize<'de> for Even {
+///     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+///         let v = u8::deserialize(d)?;
+///         if v % 2 == 1 {
+///             return Err(multiproc_shm::handle::custom_de_error::<D>(format!("{v} is odd")));
+///         }
+///         Ok(Even(v))
+///     }
+/// }
+/// let err = multiproc_shm::handle::decode::<Even>(&[3]).unwrap_err();
+/// assert_eq!(err.to_string(), "invalid value: 3 is odd");
+/// ```
+pub fn custom_de_error<'de, D: Deserializer<'de>>(msg: impl fmt::Display) -> D::Error {
+    serde::de::Error::custom(fail(Error::Invalid(msg.to_string())))
+}
+
+/// The serializing counterpart of [`custom_de_error`].
+///
+/// # Examples
+///
+/// ```
+/// use serde::{Serialize, Serializer};
+///
+/// struct Never;
+/// impl Serialize for Never {
+///     fn serialize<S: Serializer>(&self, _s: S) -> Result<S::Ok, S::Error> {
+///         Err(multiproc_shm::handle::custom_ser_error::<S>("never serializable"))
+///     }
+/// }
+/// let err = multiproc_shm::handle::encode(&Never).unwrap_err();
+/// assert_eq!(err.to_string(), "invalid value: never serializable");
+/// ```
+pub fn custom_ser_error<S: Serializer>(msg: impl fmt::Display) -> S::Error {
+    serde::ser::Error::custom(fail(Error::Invalid(msg.to_string())))
+}
+
 /// Serde helpers for an `OwnedFd` field: `#[serde(with = "multiproc_shm::handle::fd")]`.
 ///
 /// # Examples
@@ -330,14 +386,20 @@ pub mod fd {
     ///
     /// See the [module](self) documentation.
     pub fn serialize_borrowed<S: Serializer>(fd: BorrowedFd<'_>, s: S) -> Result<S::Ok, S::Error> {
+        use std::os::fd::AsRawFd;
         let index = CONTEXT.with(|c| match c.borrow_mut().as_mut() {
-            Some(Context::Encode(table)) => {
+            Some(Context::Encode(table, sources)) => {
+                let raw = fd.as_raw_fd();
+                if let Some(i) = sources.iter().position(|&r| r == raw) {
+                    // The table holds at most MAX_HANDLES (253) entries, so the index fits.
+                    return u32::try_from(i).map_err(|_| fail(Error::TooManyHandles(i)));
+                }
                 if table.len() >= MAX_HANDLES {
                     return Err(fail(Error::TooManyHandles(table.len() + 1)));
                 }
                 let dup = fd.try_clone_to_owned().map_err(|e| fail(Error::Dup(e)))?;
                 table.push(dup);
-                // The table never exceeds MAX_HANDLES (253), so the index fits.
+                sources.push(raw);
                 u32::try_from(table.len() - 1).map_err(|_| fail(Error::TooManyHandles(table.len())))
             }
             _ => Err(fail(Error::NotTransferable)),
@@ -372,14 +434,14 @@ pub mod fd {
     /// See the [module](self) documentation.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OwnedFd, D::Error> {
         let index = u32::deserialize(d)?;
-        let taken = CONTEXT.with(|c| match c.borrow_mut().as_mut() {
-            Some(Context::Decode(table)) => {
-                let available = table.len();
-                match table.get_mut(index as usize) {
-                    None => Err(fail(Error::BadIndex { index, available })),
-                    Some(slot) => slot.take().ok_or_else(|| fail(Error::IndexReused(index))),
-                }
-            }
+        let taken = CONTEXT.with(|c| match c.borrow_mut().as_ref() {
+            Some(Context::Decode(table)) => match table.get(index as usize) {
+                None => Err(fail(Error::BadIndex {
+                    index,
+                    available: table.len(),
+                })),
+                Some(fd) => fd.try_clone().map_err(|e| fail(Error::Dup(e))),
+            },
             _ => Err(fail(Error::NotTransferable)),
         });
         taken.map_err(serde::de::Error::custom)
@@ -455,6 +517,7 @@ impl<'de> Deserialize<'de> for Handle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
 
     fn devnull() -> OwnedFd {
         std::fs::File::open("/dev/null").unwrap().into()
@@ -470,13 +533,22 @@ mod tests {
     }
 
     #[test]
-    fn bad_and_reused_indices_are_errors() {
+    fn bad_indices_are_errors_and_shared_ones_are_duplicated() {
         // Index 1 with a table of one.
         let err = decode_with_handles::<Handle>(&[1], vec![devnull()]).unwrap_err();
-        assert!(matches!(err, Error::BadIndex { index: 1, available: 1 }), "{err}");
-        // Index 0 twice.
-        let err = decode_with_handles::<(Handle, Handle)>(&[0, 0], vec![devnull()]).unwrap_err();
-        assert!(matches!(err, Error::IndexReused(0)), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::BadIndex {
+                    index: 1,
+                    available: 1
+                }
+            ),
+            "{err}"
+        );
+        // Index 0 twice: two distinct descriptors for the same file.
+        let (a, b) = decode_with_handles::<(Handle, Handle)>(&[0, 0], vec![devnull()]).unwrap();
+        assert_ne!(a.as_fd().as_raw_fd(), b.as_fd().as_raw_fd());
         // No table at all.
         let err = decode::<Handle>(&[0]).unwrap_err();
         assert!(matches!(err, Error::NotTransferable), "{err}");
@@ -494,6 +566,14 @@ mod tests {
             decode_with_handles::<u8>(&[1, 2], Vec::new()),
             Err(Error::TrailingBytes(1))
         ));
+    }
+
+    #[test]
+    fn one_fd_referenced_twice_travels_once() {
+        let h = Handle::new(devnull());
+        let (bytes, fds) = encode_with_handles(&(&h, &h)).unwrap();
+        assert_eq!(fds.len(), 1);
+        assert_eq!(bytes, [0, 0]);
     }
 
     #[test]
