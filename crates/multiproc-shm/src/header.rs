@@ -55,7 +55,9 @@ use std::fmt;
 pub const MAGIC: u32 = u32::from_ne_bytes(*b"MPrc");
 
 /// The size of a [`Header`] in bytes.
-pub const HEADER_LEN: usize = 32;
+pub const HEADER_LEN: usize = HEADER_LEN_U32 as usize;
+
+const HEADER_LEN_U32: u32 = 32;
 
 /// A four-character structure code (`kind(b"LOCK")`), stored in [`Header`]'s `kind` field.
 ///
@@ -172,7 +174,13 @@ pub enum AttachError {
 fn code(kind: u32) -> String {
     kind.to_ne_bytes()
         .iter()
-        .map(|&b| if b.is_ascii_graphic() { char::from(b) } else { '?' })
+        .map(|&b| {
+            if b.is_ascii_graphic() {
+                char::from(b)
+            } else {
+                '?'
+            }
+        })
         .collect()
 }
 
@@ -187,7 +195,10 @@ impl fmt::Display for AttachError {
                 f.write_str("shared memory structure is not initialised (zero magic)")
             }
             AttachError::BadMagic(m) => {
-                write!(f, "not a multiproc shared memory structure (magic {m:#010x})")
+                write!(
+                    f,
+                    "not a multiproc shared memory structure (magic {m:#010x})"
+                )
             }
             AttachError::BadHeaderLen(n) => write!(
                 f,
@@ -247,7 +258,7 @@ pub fn encode(fields: Fields) -> [u8; HEADER_LEN] {
     out[0..4].copy_from_slice(&MAGIC.to_ne_bytes());
     out[4..8].copy_from_slice(&fields.kind.to_ne_bytes());
     out[8..12].copy_from_slice(&fields.version.to_ne_bytes());
-    out[12..16].copy_from_slice(&(HEADER_LEN as u32).to_ne_bytes());
+    out[12..16].copy_from_slice(&HEADER_LEN_U32.to_ne_bytes());
     out[16..24].copy_from_slice(&fields.size.to_ne_bytes());
     out
 }
@@ -280,7 +291,7 @@ pub fn decode(bytes: &[u8]) -> Result<Fields, AttachError> {
         other => return Err(AttachError::BadMagic(other)),
     }
     let header_len = u32_at(bytes, 12);
-    if header_len as usize != HEADER_LEN {
+    if header_len != HEADER_LEN_U32 {
         return Err(AttachError::BadHeaderLen(header_len));
     }
     if u64_at(bytes, 24) != 0 {
@@ -367,7 +378,7 @@ impl Header {
     /// // used as a header.
     /// let h = unsafe { Header::from_ptr(shm.as_ptr()) };
     /// assert!(h.snapshot().iter().all(|&b| b == 0));
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     #[allow(unsafe_code)]
     pub unsafe fn from_ptr<'a>(ptr: *mut u8) -> &'a Header {
@@ -390,7 +401,7 @@ impl Header {
     pub fn publish(&self, kind: u32, version: u32, size: u64) {
         self.kind.store(kind, Ordering::Relaxed);
         self.version.store(version, Ordering::Relaxed);
-        self.header_len.store(HEADER_LEN as u32, Ordering::Relaxed);
+        self.header_len.store(HEADER_LEN_U32, Ordering::Relaxed);
         self.size.store(size, Ordering::Relaxed);
         self.reserved.store(0, Ordering::Relaxed);
         self.magic.store(MAGIC, Ordering::Release);
@@ -465,7 +476,10 @@ mod tests {
             size: 100,
         });
         assert!(attach_check(&good, k, 2, 100).is_ok());
-        assert_eq!(attach_check(&good[..31], k, 2, 100), Err(AttachError::TooShort(31)));
+        assert_eq!(
+            attach_check(&good[..31], k, 2, 100),
+            Err(AttachError::TooShort(31))
+        );
         let mut b = good;
         b[0] ^= 1;
         assert!(matches!(decode(&b), Err(AttachError::BadMagic(_))));
@@ -505,7 +519,10 @@ mod tests {
             },
         ] {
             let s = e.to_string();
-            assert!(s.starts_with(|c: char| c.is_lowercase()) && !s.ends_with('.'), "{s}");
+            assert!(
+                s.starts_with(|c: char| c.is_lowercase()) && !s.ends_with('.'),
+                "{s}"
+            );
         }
     }
 

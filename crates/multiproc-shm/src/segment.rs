@@ -1,6 +1,7 @@
 //! [`SharedMemory`]: a block of memory mapped `MAP_SHARED` into every process that holds it.
 
-use crate::handle;
+use crate::{View, handle};
+use bytemuck::Pod;
 use multiproc_sys::mem;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -22,6 +23,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Named segments are owned by their creator: the creating process unlinks the name when its
 /// `SharedMemory` is dropped (or on [`unlink`](Self::unlink)); processes that open or receive it
 /// never unlink it. Existing mappings stay valid after the unlink.
+///
+/// # Differences from CPython
+///
+/// - CPython registers every segment a process *opens* with its resource tracker, which unlinks
+///   it when that process exits (bpo-39959, fixed only by 3.13's `track=False`): an attacher
+///   can destroy the creator's segment. Here only the creating process unlinks, on drop or
+///   [`unlink`](Self::unlink); [`persist`](Self::persist) hands that duty to the caller.
+/// - There is no resource-tracker process: a creator killed by `SIGKILL` leaves its name in
+///   `/dev/shm` (remove it with [`multiproc_sys::mem::shm_unlink`]). Anonymous segments
+///   ([`anonymous`](Self::anonymous)) cannot leak at all: prefer them unless an unrelated
+///   process must open the segment by name.
+/// - A forked child inherits the creator's handle but is not the owner (ownership is recorded
+///   by process id), so a child dropping its copy does not unlink the name.
+/// - `shm.buf` is [`as_slice_of`](Self::as_slice_of)/[`view_at`](Self::view_at): typed views
+///   whose elements are copied atomically, instead of a writable buffer.
+/// - The size is exactly what was asked (CPython may round up to a page on some systems).
 ///
 /// # Examples
 ///
@@ -276,6 +293,103 @@ impl SharedMemory {
             Some(n) => mem::shm_unlink(n),
             None => Ok(()),
         }
+    }
+
+    /// A typed view of the whole segment as `len / size_of::<T>()` elements of `T` (a zero-sized
+    /// `T` gives an empty view): `numpy.ndarray((n,), dtype, buffer=shm.buf)`.
+    ///
+    /// Elements are copied in and out atomically; see [`View`] for the access model (no
+    /// references into the segment, tearing possible for wide elements, synchronisation is the
+    /// caller's job, e.g. with a `Lock`).
+    ///
+    /// # Panics
+    ///
+    /// If `T` needs a larger alignment than the mapping's (a page), which no ordinary type does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let shm = multiproc_shm::SharedMemory::anonymous(5 * 8)?;
+    /// let arr = shm.as_slice_of::<i64>();
+    /// arr.copy_from_slice(&[1, 2, 3, 4, 5]);
+    /// arr.store(0, 99);
+    /// assert_eq!(arr.copy_to_vec(), [99, 2, 3, 4, 5]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn as_slice_of<T: Pod>(&self) -> View<'_, T> {
+        let size = core::mem::size_of::<T>();
+        let count = self.len.checked_div(size).unwrap_or(0);
+        let ptr = self.as_ptr().cast::<T>();
+        assert!(
+            ptr.is_aligned(),
+            "alignment of {} exceeds the mapping's",
+            core::any::type_name::<T>()
+        );
+        // SAFETY: aligned (checked), the mapping holds `count * size <= len` bytes, lives as long
+        // as `&self`, and the segment's memory is only reached through raw pointers and atomic
+        // views.
+        unsafe { View::from_raw_parts(ptr, count) }
+    }
+
+    /// A typed view of `count` elements of `T` starting `byte_offset` bytes into the segment.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if the range does not fit in the segment or `byte_offset` is not aligned
+    /// for `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let shm = multiproc_shm::SharedMemory::anonymous(4096)?;
+    /// let tail = shm.view_at::<f64>(4096 - 16, 2)?;
+    /// tail.store(1, 2.5);
+    /// assert!(shm.view_at::<f64>(4096 - 8, 2).is_err());
+    /// assert!(shm.view_at::<f64>(3, 1).is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn view_at<T: Pod>(&self, byte_offset: usize, count: usize) -> io::Result<View<'_, T>> {
+        let size = core::mem::size_of::<T>();
+        let end = count
+            .checked_mul(size)
+            .and_then(|bytes| bytes.checked_add(byte_offset));
+        let fits = end.is_some_and(|end| end <= self.len) && byte_offset <= self.len;
+        let aligned = self
+            .as_ptr()
+            .wrapping_add(byte_offset)
+            .cast::<T>()
+            .is_aligned();
+        if !fits || !aligned {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{count} elements of {size} bytes at offset {byte_offset} do not fit \
+                     (aligned) in a segment of {} bytes",
+                    self.len
+                ),
+            ));
+        }
+        // SAFETY: in bounds (checked), so the offset stays inside the mapping.
+        let ptr = unsafe { self.as_ptr().add(byte_offset) };
+        // SAFETY: aligned for `T` (checked), `count` elements fit (checked), the mapping lives as
+        // long as `&self` and is only reached through raw pointers and atomic views.
+        Ok(unsafe { View::from_raw_parts(ptr.cast::<T>(), count) })
+    }
+
+    /// Closes this process's handle (Python's `shm.close()`); the same as dropping it.
+    ///
+    /// A creator's named segment is unlinked too, unless [`persist`](Self::persist) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let shm = multiproc_shm::SharedMemory::anonymous(64)?;
+    /// shm.close();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn close(self) {
+        drop(self);
     }
 
     /// Keeps the name after this handle is dropped (the caller takes over unlinking it).

@@ -44,8 +44,22 @@ use std::fmt;
 
 /// A typed, copy-in/copy-out view of `len` elements of `T` in shared memory.
 ///
-/// See the [module documentation](self) for the access model: relaxed atomic element copies,
-/// tearing possible for elements wider than 8 bytes (or than their alignment), no `&mut` ever.
+/// # The access model
+///
+/// Memory in a shared segment can be written at any moment by another process (or by another
+/// thread holding another view of the same bytes), so a view never hands out `&T`, `&mut T`,
+/// `&[T]` or `&mut [T]` over it. Every element is copied in and out with **relaxed atomic**
+/// loads and stores of the widest unit the element's alignment allows (8, 4, 2 or 1 bytes):
+///
+/// - accesses never race in the sense of the Rust memory model (they are all atomic), so
+///   concurrent use from several threads or processes is defined behaviour;
+/// - an element wider than its unit (a `#[repr(C)]` struct of two `f64`, say) may be read
+///   **torn** (half old, half new); every bit pattern of a [`Pod`] type is a valid value, so a
+///   torn read is a wrong value, never UB;
+/// - there is no ordering between elements: synchronising writers and readers (a `Lock`, an
+///   `Event`, joining the writer) is the user's job, as with numpy over `shm.buf` in CPython;
+/// - keep one element type per region: atomics of different widths racing over the same bytes
+///   are outside the model.
 ///
 /// # Examples
 ///
@@ -53,11 +67,11 @@ use std::fmt;
 /// use multiproc_shm::SharedMemory;
 ///
 /// let shm = SharedMemory::anonymous(5 * 8)?;
-/// let arr = shm.as_slice_of::<i64>()?;
+/// let arr = shm.as_slice_of::<i64>();
 /// arr.copy_from_slice(&[1, 2, 3, 4, 5]);
 /// arr.store(0, 99);
 /// assert_eq!(arr.copy_to_vec(), [99, 2, 3, 4, 5]);
-/// # Ok::<(), multiproc_shm::Error>(())
+/// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct View<'a, T> {
     ptr: NonNull<T>,
@@ -67,10 +81,12 @@ pub struct View<'a, T> {
 
 // SAFETY: a view only copies `Pod` values in and out with atomic operations; the memory it points
 // to is shared memory meant to be used from several threads and processes, so moving the view to
-// another thread is fine.
-unsafe impl<T: Pod> Send for View<'_, T> {}
-// SAFETY: every access through `&View` is an atomic copy; there is no interior state.
-unsafe impl<T: Pod> Sync for View<'_, T> {}
+// another thread is fine as long as values of `T` may move between threads (`T: Send`), like
+// crossbeam's `AtomicCell<T>`.
+unsafe impl<T: Pod + Send> Send for View<'_, T> {}
+// SAFETY: every access through `&View` is an atomic copy of a `T` made on the calling thread, so
+// sharing the view moves `T` values between threads: `T: Send` is what is needed.
+unsafe impl<T: Pod + Send> Sync for View<'_, T> {}
 
 impl<T> Clone for View<'_, T> {
     fn clone(&self) -> Self {
@@ -110,7 +126,11 @@ pub struct OutOfBounds {
 
 impl fmt::Display for OutOfBounds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "index {} out of range for length {}", self.index, self.len)
+        write!(
+            f,
+            "index {} out of range for length {}",
+            self.index, self.len
+        )
     }
 }
 
@@ -253,8 +273,8 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(64)?;
-    /// assert_eq!(shm.as_slice_of::<u32>()?.len(), 16);
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// assert_eq!(shm.as_slice_of::<u32>().len(), 16);
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn len(&self) -> usize {
         self.len
@@ -266,8 +286,8 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(64)?;
-    /// assert!(!shm.as_slice_of::<u32>()?.is_empty());
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// assert!(!shm.as_slice_of::<u32>().is_empty());
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -279,8 +299,8 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(64)?;
-    /// assert_eq!(shm.as_slice_of::<u8>()?.as_ptr(), shm.as_ptr());
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// assert_eq!(shm.as_slice_of::<u8>().as_ptr(), shm.as_ptr());
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn as_ptr(&self) -> *mut T {
         self.ptr.as_ptr()
@@ -300,10 +320,10 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(16)?;
-    /// let v = shm.as_slice_of::<u64>()?;
+    /// let v = shm.as_slice_of::<u64>();
     /// assert_eq!(v.get(0), Some(0));
     /// assert_eq!(v.get(2), None);
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn get(&self, index: usize) -> Option<T> {
         if index >= self.len {
@@ -323,7 +343,7 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(16)?;
-    /// let v = shm.as_slice_of::<u64>()?;
+    /// let v = shm.as_slice_of::<u64>();
     /// v.set(1, 7)?;
     /// assert!(v.set(2, 7).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -350,8 +370,8 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(16)?;
-    /// assert_eq!(shm.as_slice_of::<u64>()?.load(1), 0);
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// assert_eq!(shm.as_slice_of::<u64>().load(1), 0);
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
     pub fn load(&self, index: usize) -> T {
@@ -371,10 +391,10 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(16)?;
-    /// let v = shm.as_slice_of::<u64>()?;
+    /// let v = shm.as_slice_of::<u64>();
     /// v.store(1, 42);
     /// assert_eq!(v.load(1), 42);
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
     pub fn store(&self, index: usize, value: T) {
@@ -393,10 +413,10 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(24)?;
-    /// let v = shm.as_slice_of::<u64>()?;
+    /// let v = shm.as_slice_of::<u64>();
     /// v.copy_from_slice(&[1, 2, 3]);
     /// assert_eq!(v.copy_to_vec(), [1, 2, 3]);
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
     pub fn copy_from_slice(&self, src: &[T]) {
@@ -424,9 +444,9 @@ impl<'a, T: Pod> View<'a, T> {
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(8)?;
     /// let mut out = [9u16; 4];
-    /// shm.as_slice_of::<u16>()?.copy_to_slice(&mut out);
+    /// shm.as_slice_of::<u16>().copy_to_slice(&mut out);
     /// assert_eq!(out, [0; 4]);
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
     pub fn copy_to_slice(&self, dst: &mut [T]) {
@@ -449,8 +469,8 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(8)?;
-    /// assert_eq!(shm.as_slice_of::<u32>()?.copy_to_vec(), [0, 0]);
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// assert_eq!(shm.as_slice_of::<u32>().copy_to_vec(), [0, 0]);
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn copy_to_vec(&self) -> Vec<T> {
         self.iter().collect()
@@ -462,10 +482,10 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(8)?;
-    /// let v = shm.as_slice_of::<f32>()?;
+    /// let v = shm.as_slice_of::<f32>();
     /// v.fill(0.5);
     /// assert_eq!(v.copy_to_vec(), [0.5, 0.5]);
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn fill(&self, value: T) {
         for i in 0..self.len {
@@ -480,8 +500,8 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(8)?;
-    /// assert_eq!(shm.as_slice_of::<u8>()?.iter().filter(|b| *b == 0).count(), 8);
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// assert_eq!(shm.as_slice_of::<u8>().iter().filter(|b| *b == 0).count(), 8);
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = T> + '_ {
         // SAFETY: `i < len`; the view's contract covers the element.
@@ -494,12 +514,12 @@ impl<'a, T: Pod> View<'a, T> {
     ///
     /// ```
     /// let shm = multiproc_shm::SharedMemory::anonymous(32)?;
-    /// let v = shm.as_slice_of::<u32>()?;
+    /// let v = shm.as_slice_of::<u32>();
     /// let tail = v.slice(6, 8).unwrap();
     /// tail.store(0, 5);
     /// assert_eq!(v.load(6), 5);
     /// assert!(v.slice(6, 9).is_none());
-    /// # Ok::<(), multiproc_shm::Error>(())
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn slice(&self, start: usize, end: usize) -> Option<View<'a, T>> {
         if start > end || end > self.len {
@@ -561,7 +581,7 @@ mod tests {
         // SAFETY: as above.
         let v = unsafe { View::from_raw_parts(h.as_mut_ptr(), 5) };
         v.copy_from_slice(&[1, 2, 3, 4, 0xffff]);
-        assert_eq!(v.iter().sum::<u16>(), 9u16.wrapping_add(0xffff));
+        assert_eq!(v.iter().map(u32::from).sum::<u32>(), 10 + 0xffff);
         let s = v.slice(1, 3).unwrap();
         assert_eq!(s.copy_to_vec(), [2, 3]);
         assert!(v.slice(4, 3).is_none());
