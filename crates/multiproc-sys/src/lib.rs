@@ -20,7 +20,10 @@
 //! word.store(1, Ordering::Release);
 //! assert_eq!(futex_wake(&word, u32::MAX), 0);
 //! ```
-#![doc(test(no_crate_inject, attr(deny(warnings), allow(dead_code, unused_variables))))]
+#![doc(test(
+    no_crate_inject,
+    attr(deny(warnings), allow(dead_code, unused_variables))
+))]
 #![cfg_attr(multiproc_loom, allow(dead_code, unreachable_pub))]
 
 pub mod fd;

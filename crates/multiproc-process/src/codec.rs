@@ -1,0 +1,194 @@
+//! The bootstrap wire format: length-prefixed postcard frames over a Unix stream socket, with
+//! the fds of a message attached (`SCM_RIGHTS`) to its first bytes.
+//!
+//! A frame is a 4-byte little-endian length followed by that many bytes. Lengths above
+//! [`MAX_FRAME`] are refused before anything is allocated, and the receive buffer only grows as
+//! bytes actually arrive, so a hostile length cannot trigger a huge allocation.
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use multiproc_sys::process as sys;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// The largest frame accepted (1 GiB).
+pub(crate) const MAX_FRAME: usize = 1 << 30;
+
+/// Serializes `value`, moving every fd inside into the returned table (handle transfer).
+pub(crate) fn encode_value<T: Serialize + ?Sized>(value: &T) -> Result<(Vec<u8>, Vec<OwnedFd>)> {
+    multiproc_shm::handle::encode_with_handles(value).map_err(|e| Error::Codec(e.to_string()))
+}
+
+/// Deserializes `bytes`, handing out fds from `fds` by index.
+pub(crate) fn decode_value<T: DeserializeOwned>(bytes: &[u8], fds: Vec<OwnedFd>) -> Result<T> {
+    multiproc_shm::handle::decode_with_handles(bytes, fds).map_err(|e| Error::Codec(e.to_string()))
+}
+
+/// Serializes a plain (fd-free) protocol message.
+pub(crate) fn to_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    postcard::to_stdvec(value).map_err(|e| Error::Codec(e.to_string()))
+}
+
+/// Deserializes a plain protocol message, requiring every byte to be used.
+pub(crate) fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((v, [])) => Ok(v),
+        Ok(_) => Err(Error::Protocol("trailing bytes".into())),
+        Err(e) => Err(Error::Protocol(e.to_string())),
+    }
+}
+
+/// Writes one frame (blocking socket), with `fds` attached to its first byte.
+pub(crate) fn write_frame(sock: BorrowedFd<'_>, body: &[u8], fds: &[BorrowedFd<'_>]) -> Result<()> {
+    if body.len() > MAX_FRAME {
+        return Err(Error::Codec("message too large".into()));
+    }
+    if fds.len() > sys::MAX_FDS_PER_MESSAGE {
+        return Err(Error::Codec("too many handles in one message".into()));
+    }
+    let len = u32::try_from(body.len()).map_err(|_| Error::Codec("message too large".into()))?;
+    let mut msg = Vec::with_capacity(4 + body.len());
+    msg.extend_from_slice(&len.to_le_bytes());
+    msg.extend_from_slice(body);
+    let mut sent = 0;
+    let mut first = true;
+    while sent < msg.len() {
+        let attach: &[BorrowedFd<'_>] = if first { fds } else { &[] };
+        match sys::send_with_fds(sock, &msg[sent..], attach) {
+            Ok(n) => {
+                sent += n;
+                first = false;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                sys::poll_writable(sock)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Accumulates one frame from a socket, blocking or not.
+#[derive(Debug, Default)]
+pub(crate) struct FrameReader {
+    buf: Vec<u8>,
+    fds: Vec<OwnedFd>,
+    eof: bool,
+}
+
+/// What [`FrameReader::poll`] found.
+#[derive(Debug)]
+pub(crate) enum Progress {
+    /// A whole frame: its body and its fds.
+    Frame(Vec<u8>, Vec<OwnedFd>),
+    /// More bytes are needed (non-blocking socket had nothing more).
+    Pending,
+    /// The peer closed the stream before a whole frame arrived.
+    Eof,
+}
+
+impl FrameReader {
+    fn complete(&self) -> Result<Option<usize>> {
+        if self.buf.len() < 4 {
+            return Ok(None);
+        }
+        let mut len = [0u8; 4];
+        len.copy_from_slice(&self.buf[..4]);
+        let len = usize::try_from(u32::from_le_bytes(len)).unwrap_or(usize::MAX);
+        if len > MAX_FRAME {
+            return Err(Error::Protocol("frame length over the limit".into()));
+        }
+        Ok((self.buf.len() >= 4 + len).then_some(len))
+    }
+
+    fn take(&mut self, len: usize) -> Progress {
+        let body = self.buf[4..4 + len].to_vec();
+        self.buf.drain(..4 + len);
+        Progress::Frame(body, std::mem::take(&mut self.fds))
+    }
+
+    /// Reads what is available (on a blocking socket: until one whole frame or end of stream).
+    ///
+    /// Reads go straight into the frame buffer, sized by what the header announced (at most
+    /// 1 MiB more at a time), so no large scratch buffer is zeroed per call.
+    pub(crate) fn poll(&mut self, sock: impl AsFd) -> Result<Progress> {
+        loop {
+            let want = match self.complete()? {
+                Some(len) => return Ok(self.take(len)),
+                None if self.buf.len() < 4 => 64,
+                None => {
+                    let mut len = [0u8; 4];
+                    len.copy_from_slice(&self.buf[..4]);
+                    let len = usize::try_from(u32::from_le_bytes(len)).unwrap_or(usize::MAX);
+                    (4 + len - self.buf.len()).min(1 << 20)
+                }
+            };
+            if self.eof {
+                return Ok(Progress::Eof);
+            }
+            let start = self.buf.len();
+            self.buf.resize(start + want, 0);
+            let got = sys::recv_with_fds(&sock, &mut self.buf[start..], &mut self.fds);
+            self.buf.truncate(start + *got.as_ref().unwrap_or(&0));
+            match got {
+                Ok(0) => self.eof = true,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Progress::Pending),
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => self.eof = true,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Reads exactly one frame from a blocking socket.
+pub(crate) fn read_frame(sock: impl AsFd) -> Result<(Vec<u8>, Vec<OwnedFd>)> {
+    match FrameReader::default().poll(sock)? {
+        Progress::Frame(b, f) => Ok((b, f)),
+        Progress::Pending | Progress::Eof => Err(Error::Protocol("peer closed the stream".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn frames_round_trip_with_fds() {
+        let (a, b) = sys::socketpair().unwrap();
+        let (x, _y) = sys::socketpair().unwrap();
+        write_frame(a.as_fd(), b"hello", &[x.as_fd()]).unwrap();
+        write_frame(a.as_fd(), b"", &[]).unwrap();
+        let (body, fds) = read_frame(&b).unwrap();
+        assert_eq!((body.as_slice(), fds.len()), (&b"hello"[..], 1));
+        let (body, fds) = read_frame(&b).unwrap();
+        assert!(body.is_empty() && fds.is_empty());
+    }
+
+    #[test]
+    fn hostile_length_is_an_error_not_an_allocation() {
+        let (a, b) = sys::socketpair().unwrap();
+        sys::send_with_fds(&a, &u32::MAX.to_le_bytes(), &[]).unwrap();
+        assert!(matches!(read_frame(&b), Err(Error::Protocol(_))));
+    }
+
+    #[test]
+    fn truncated_frame_is_end_of_stream() {
+        let (a, b) = sys::socketpair().unwrap();
+        sys::send_with_fds(&a, &[10, 0, 0, 0, 1, 2], &[]).unwrap();
+        drop(a);
+        assert!(read_frame(&b).is_err());
+    }
+
+    #[test]
+    fn protocol_messages_reject_trailing_bytes() {
+        let mut bytes = to_bytes(&7u32).unwrap();
+        assert_eq!(from_bytes::<u32>(&bytes).unwrap(), 7);
+        bytes.push(0);
+        assert!(from_bytes::<u32>(&bytes).is_err());
+    }
+}
