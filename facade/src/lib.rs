@@ -1,4 +1,50 @@
-//! Python's `multiprocessing`, rebuilt for Rust.
+//! Python's `multiprocessing`, rebuilt for Rust: processes under the fork, spawn and forkserver
+//! start methods, pipes that speak CPython's wire format, a shared-memory queue, shared values
+//! and arrays, locks that survive a killed holder, and process pools.
+//!
+//! This crate re-exports the workspace's crates as modules ([`process`], [`pipe`](mod@pipe), [`queue`],
+//! [`sync`], [`shared`], [`shm`], [`pool`], [`ring`]) and their main items under the names a
+//! Python programmer knows.
+//!
+//! # Hello, processes
+//!
+//! ```
+//! use multiproc::{Process, Queue, StartMethod};
+//!
+//! fn worker(q: Queue<String>) {
+//!     let me = multiproc::current_process();
+//!     q.put(format!("hello from {} (pid {})", me.name(), me.pid())).unwrap();
+//! }
+//!
+//! let q = Queue::new()?;
+//! let mut p = Process::new(worker, q.clone());
+//! p.set_start_method(StartMethod::Fork); // fork, spawn or forkserver (the default)
+//! p.start()?;
+//! println!("{}", q.get()?);
+//! p.join()?;
+//! assert_eq!(p.exitcode(), Some(0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Python → multiproc
+//!
+//! | Python | multiproc |
+//! |---|---|
+//! | `Process(target=f, args=(x,))`, `start`, `join`, `exitcode` | [`Process::new(f, x)`](Process::new), [`Process::start`], [`Process::join`], [`Process::exitcode`] |
+//! | `get_context("spawn")`, `set_start_method` | [`get_context`], [`set_start_method`], [`StartMethod`] |
+//! | `Pipe(duplex=True)`, `conn.send`, `conn.recv` | [`Pipe(true)`](Pipe), [`Connection::send`], [`Connection::recv`] |
+//! | `connection.wait`, `Listener`, `Client` | [`wait`], [`Listener`], [`Client`] |
+//! | `Queue`, `SimpleQueue`, `JoinableQueue` | [`Queue`], [`SimpleQueue`], [`JoinableQueue`] |
+//! | `Value("i", 0)`, `Array("d", n)`, `RawValue`, `RawArray` | [`Value`], [`Array`], [`RawValue`], [`RawArray`] |
+//! | `shared_memory.SharedMemory` | [`SharedMemory`] |
+//! | `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` | same names |
+//! | `Pool(n).map(f, xs)`, `ProcessPoolExecutor` | [`Pool`], [`ProcessPoolExecutor`] |
+//!
+//! The crate-level docs of each module hold the full table for its area.
+#![doc(test(
+    no_crate_inject,
+    attr(deny(warnings), allow(dead_code, unused_variables))
+))]
 #![forbid(unsafe_code)]
 
 #[doc(inline)]

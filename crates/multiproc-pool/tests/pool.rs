@@ -655,3 +655,47 @@ fn several_threads_share_one_pool() {
         }
     });
 }
+
+#[test]
+fn a_chunk_sent_to_an_idle_worker_that_is_dying_is_retried() {
+    // Kill the idle worker and submit at once: the slot may still see the worker alive (its
+    // sentinel is not readable yet) and hand it the chunk. The worker never acknowledges the
+    // chunk, so the chunk goes to a fresh worker instead of failing with `WorkerLost`.
+    watchdog(60);
+    let p = pool(1, StartMethod::Fork);
+    let mut pid = p.apply(pid_of, 0).unwrap();
+    for round in 0..40 {
+        sigkill(i32::try_from(pid).unwrap());
+        let next = p.apply(pid_of, 0);
+        match next {
+            Ok(n) => {
+                assert_ne!(n, pid, "round {round}: the killed worker answered");
+                pid = n;
+            }
+            Err(e) => panic!("round {round}: a chunk no worker started failed: {e:?}"),
+        }
+    }
+    drop(p);
+    assert!(zombie_children().is_empty());
+}
+
+fn abort_in_init(_: ()) {
+    std::process::abort();
+}
+
+#[test]
+fn a_worker_that_always_dies_before_starting_fails_the_chunk_after_bounded_retries() {
+    watchdog(30);
+    let p = Pool::builder()
+        .processes(1)
+        .start_method(StartMethod::Fork)
+        .initializer(abort_in_init, ())
+        .build()
+        .unwrap();
+    match p.apply(square, 3) {
+        Err(Error::WorkerLost { exitcode, .. }) => assert_eq!(exitcode, Some(-6)),
+        other => panic!("{other:?}"),
+    }
+    // The pool stays usable (and keeps failing the same way).
+    assert!(matches!(p.apply(square, 4), Err(Error::WorkerLost { .. })));
+}

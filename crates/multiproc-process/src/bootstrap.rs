@@ -44,6 +44,8 @@ pub(crate) struct ChildRequest {
     pub(crate) daemon: bool,
     pub(crate) parent_pid: i32,
     pub(crate) parent_name: String,
+    /// Whether the parent started us from its main thread (see [`die_with_parent`]).
+    pub(crate) parent_main_thread: bool,
 }
 
 /// What the parent knows about the child it is about to start.
@@ -144,7 +146,9 @@ pub(crate) fn run_request(
         );
     }
     if req.daemon {
-        die_with_parent(real_parent);
+        // A forkserver child's real parent is the server's only thread.
+        let main_thread = req.parent_main_thread || real_parent != req.parent_pid;
+        die_with_parent(real_parent, main_thread);
     }
     // SAFETY: the offset was computed by a process running this same build (checked above) and
     // reached us over a private socketpair from our parent.
@@ -154,10 +158,35 @@ pub(crate) fn run_request(
     child_main(move || tramp(&payload, fds, extra), sock)
 }
 
-fn die_with_parent(real_parent: i32) {
-    if sys::set_parent_death_signal(Some(sys::Signal::Kill)).is_err()
-        || sys::getppid() != real_parent
-    {
+/// Makes a daemonic child die with its parent, even when the parent is SIGKILLed.
+///
+/// When the parent started us from its main thread, `PR_SET_PDEATHSIG` does it (the kernel ties
+/// the signal to the parent *thread*, and the main thread lives as long as the process). From
+/// any other thread, a watcher thread polls the parent's pidfd instead, so that the end of the
+/// starting thread does not kill us. Either way, a parent that is already gone ends us at once.
+fn die_with_parent(real_parent: i32, parent_main_thread: bool) {
+    if parent_main_thread {
+        if sys::set_parent_death_signal(Some(sys::Signal::Kill)).is_err()
+            || sys::getppid() != real_parent
+        {
+            sys::exit_immediately(1);
+        }
+        return;
+    }
+    let Ok(pidfd) = sys::pidfd_open(real_parent) else {
+        sys::exit_immediately(1);
+    };
+    if sys::getppid() != real_parent {
+        sys::exit_immediately(1);
+    }
+    let watcher = std::thread::Builder::new()
+        .name("multiproc-parent-watch".into())
+        .spawn(move || {
+            let _ = sys::poll_readable(&[pidfd.as_fd()], None);
+            let _ = sys::kill(sys::getpid(), sys::Signal::Kill);
+            sys::exit_immediately(1);
+        });
+    if watcher.is_err() {
         sys::exit_immediately(1);
     }
 }
@@ -226,6 +255,7 @@ pub(crate) fn request_header(spec: &Spec) -> ChildRequest {
         daemon: spec.daemon,
         parent_pid,
         parent_name,
+        parent_main_thread: sys::gettid() == parent_pid,
     }
 }
 
@@ -236,6 +266,7 @@ fn start_fork(target: Box<dyn Target>, spec: &Spec) -> Result<Started> {
     let _ = codec::encode_value(&());
     let (ours, theirs) = sys::socketpair()?;
     let parent_pid = sys::getpid();
+    let main_thread = sys::gettid() == parent_pid;
     let parent_name = current::current_process().name().to_owned();
     // Hold std's stdout/stderr locks and our own locks across the fork, so that no other thread
     // can be holding them at that instant and the child finds them usable (the stdio locks are
@@ -269,7 +300,7 @@ fn start_fork(target: Box<dyn Target>, spec: &Spec) -> Result<Started> {
             drop(out);
             drop(ours);
             if spec.daemon {
-                die_with_parent(parent_pid);
+                die_with_parent(parent_pid, main_thread);
             }
             child_main(move || target.run_here(), theirs)
         }

@@ -55,6 +55,41 @@ fn daemons_die_with_a_killed_parent() {
     assert!(zombie_children().is_empty());
 }
 
+/// Like `middle`, but the daemonic grandchild is started from a thread that then ends.
+fn middle_threaded((method, conn): (StartMethod, Connection)) {
+    let pid = std::thread::spawn(move || {
+        let mut p = Context::new(method).process(park, ());
+        p.set_daemon(true).unwrap();
+        p.start().unwrap();
+        p.pid().unwrap()
+    })
+    .join()
+    .unwrap();
+    conn.send(&pid).unwrap();
+    park(());
+}
+
+#[test]
+fn daemons_outlive_the_thread_that_started_them() {
+    watchdog(60);
+    for m in METHODS {
+        let (a, b) = pipe(true).unwrap();
+        let mut mid = Context::new(m).process(middle_threaded, (m, b));
+        mid.start().unwrap();
+        let grandchild: i32 = a.recv().unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            pid_alive(grandchild),
+            "{m}: killed with its starting thread"
+        );
+        mid.kill().unwrap();
+        mid.join().unwrap();
+        wait_until("the daemonic grandchild to die", 20, || {
+            !pid_alive(grandchild)
+        });
+    }
+}
+
 fn try_spawn_from_daemon(method: StartMethod) -> String {
     let mut p = Context::new(method).process(|()| (), ());
     match p.start() {

@@ -53,10 +53,16 @@ mod core;
 mod error;
 mod layout;
 mod mem;
+mod receiver;
 mod record;
 mod ring;
+mod sender;
 mod wait;
+mod writer;
 
 pub use error::Error;
+pub use receiver::Receiver;
 pub use record::{HEADER_LEN, RecordHeader, RecordKind, decode_header, scan_image};
-pub use ring::{Receiver, Ring, Sender, Writer};
+pub use ring::Ring;
+pub use sender::Sender;
+pub use writer::Writer;

@@ -1,14 +1,14 @@
 //! The public ring handle and its exclusive ends.
 
-use crate::Error;
-use crate::core::{Core, WriteState};
+use crate::core::Core;
+use crate::{Error, Receiver, Sender, Writer};
 use multiproc_sys::sync::Arc;
 use std::fmt;
 use std::time::{Duration, Instant};
 
 /// How long an operation may wait.
 #[derive(Debug, Clone, Copy)]
-enum Wait {
+pub(crate) enum Wait {
     /// Not at all for room or data (the side lock is still awaited: it is held only briefly).
     Try,
     /// Until the deadline, or forever with `None`.
@@ -17,7 +17,7 @@ enum Wait {
 
 impl Wait {
     /// The deadline for waiting on the side lock (held only briefly: `Try` waits for it too).
-    fn deadline(self) -> Option<Instant> {
+    pub(crate) fn deadline(self) -> Option<Instant> {
         match self {
             Self::Try => None,
             Self::Until(d) => d,
@@ -25,7 +25,7 @@ impl Wait {
     }
 
     /// The deadline for waiting for room while streaming a long message.
-    fn room_deadline(self) -> Option<Instant> {
+    pub(crate) fn room_deadline(self) -> Option<Instant> {
         match self {
             Self::Try => Some(Instant::now()),
             Self::Until(d) => d,
@@ -33,7 +33,7 @@ impl Wait {
     }
 
     /// Maps a timeout of a `Try` operation to `Full`.
-    fn full(self, e: Error) -> Error {
+    pub(crate) fn full(self, e: Error) -> Error {
         match (self, e) {
             (Self::Try, Error::Timeout) => Error::Full,
             (_, e) => e,
@@ -74,7 +74,7 @@ fn deadline_after(timeout: Duration) -> Option<Instant> {
 /// ```
 #[derive(Clone)]
 pub struct Ring {
-    core: Arc<Core>,
+    pub(crate) core: Arc<Core>,
 }
 
 impl fmt::Debug for Ring {
@@ -314,17 +314,7 @@ impl Ring {
         loop {
             core.lock_prod(wait.deadline()).ok_or(Error::Timeout)?;
             match core.begin(len) {
-                Ok(Ok(st)) => {
-                    return Ok(Writer {
-                        core,
-                        st,
-                        total: len,
-                        written: 0,
-                        deadline: wait.room_deadline(),
-                        unlock: true,
-                        done: false,
-                    });
-                }
+                Ok(Ok(st)) => return Ok(Writer::new(core, st, len, wait.room_deadline(), true)),
                 Ok(Err(head)) => {
                     core.unlock_prod();
                     match wait {
@@ -688,7 +678,7 @@ impl Ring {
     /// ```
     pub fn sender(&self) -> Result<Sender, Error> {
         self.core.try_lock_prod().ok_or(Error::Busy)?;
-        Ok(Sender { ring: self.clone() })
+        Ok(Sender::new(self.clone()))
     }
 
     /// Claims the consumer side for this handle alone: receives through the returned
@@ -708,7 +698,7 @@ impl Ring {
     /// ```
     pub fn receiver(&self) -> Result<Receiver, Error> {
         self.core.try_lock_cons().ok_or(Error::Busy)?;
-        Ok(Receiver { ring: self.clone() })
+        Ok(Receiver::new(self.clone()))
     }
 }
 
@@ -717,402 +707,6 @@ struct ConsGuard<'a>(&'a Core);
 impl Drop for ConsGuard<'_> {
     fn drop(&mut self) {
         self.0.unlock_cons();
-    }
-}
-
-/// A message being written into the ring (see [`Ring::writer`]).
-///
-/// # Examples
-///
-/// ```
-/// let ring = multiproc_ring::Ring::new(256)?;
-/// let mut w = ring.writer(2, None)?;
-/// w.write(b"h")?;
-/// drop(w); // abandoned: nothing is sent
-/// assert!(ring.is_empty());
-/// # Ok::<(), multiproc_ring::Error>(())
-/// ```
-pub struct Writer<'a> {
-    core: &'a Core,
-    st: WriteState,
-    total: u64,
-    written: u64,
-    deadline: Option<Instant>,
-    unlock: bool,
-    done: bool,
-}
-
-impl fmt::Debug for Writer<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Writer")
-            .field("total", &self.total)
-            .field("written", &self.written)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Writer<'_> {
-    /// Appends `data` to the message. A streamed message publishes its pieces as they fill,
-    /// waiting for room (until the writer's deadline).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::TooLarge`] when writing past the announced length, [`Error::Timeout`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(256)?;
-    /// let mut w = ring.writer(1, None)?;
-    /// assert!(w.write(b"too long").is_err());
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.core.write(
-            &mut self.st,
-            self.total,
-            &mut self.written,
-            data,
-            self.deadline,
-        )
-    }
-
-    /// Bytes still to write.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(256)?;
-    /// let mut w = ring.writer(3, None)?;
-    /// w.write(b"a")?;
-    /// assert_eq!(w.remaining(), 2);
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn remaining(&self) -> usize {
-        crate::mem::us(self.total - self.written)
-    }
-
-    /// Makes the message visible to consumers (its commit point).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::TooLarge`] when fewer bytes than announced were written (the message is
-    /// abandoned).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(256)?;
-    /// let w = ring.writer(0, None)?;
-    /// w.commit()?;
-    /// assert_eq!(ring.recv()?, b"");
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn commit(mut self) -> Result<(), Error> {
-        self.core.commit(&self.st, self.total, self.written)?;
-        self.done = true;
-        Ok(())
-    }
-}
-
-impl Drop for Writer<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.core.abort(&self.st);
-        }
-        if self.unlock {
-            self.core.unlock_prod();
-        }
-    }
-}
-
-/// The producer side of a ring, claimed by one handle (single-producer mode).
-///
-/// Dropping it releases the side. A process that dies holding it is detected by the next claim.
-///
-/// # Examples
-///
-/// ```
-/// let ring = multiproc_ring::Ring::new(4096)?;
-/// let mut tx = ring.sender()?;
-/// tx.try_send(b"1")?;
-/// drop(tx);
-/// let _again = ring.sender()?;
-/// # Ok::<(), multiproc_ring::Error>(())
-/// ```
-pub struct Sender {
-    ring: Ring,
-}
-
-impl fmt::Debug for Sender {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender").field("ring", &self.ring).finish()
-    }
-}
-
-impl Sender {
-    fn send_inner(&mut self, msg: &[u8], wait: Wait) -> Result<(), Error> {
-        let core = &*self.ring.core;
-        if msg.len() as u64 <= core.max_whole {
-            loop {
-                match core.send_whole(msg, true)? {
-                    Ok(()) => return Ok(()),
-                    Err(head) => match wait {
-                        Wait::Try => return Err(Error::Full),
-                        Wait::Until(d) => {
-                            if !core.wait_space(head, d)? {
-                                return Err(Error::Timeout);
-                            }
-                        }
-                    },
-                }
-            }
-        }
-        let mut w = self.writer_inner(msg.len() as u64, wait)?;
-        w.write(msg).map_err(|e| wait.full(e))?;
-        w.commit()
-    }
-
-    fn writer_inner(&mut self, len: u64, wait: Wait) -> Result<Writer<'_>, Error> {
-        let core = &*self.ring.core;
-        loop {
-            match core.begin(len)? {
-                Ok(st) => {
-                    return Ok(Writer {
-                        core,
-                        st,
-                        total: len,
-                        written: 0,
-                        deadline: wait.room_deadline(),
-                        unlock: false,
-                        done: false,
-                    });
-                }
-                Err(head) => match wait {
-                    Wait::Try => return Err(Error::Full),
-                    Wait::Until(d) => {
-                        if !core.wait_space(head, d)? {
-                            return Err(Error::Timeout);
-                        }
-                    }
-                },
-            }
-        }
-    }
-
-    /// Sends `msg`, waiting for room as long as it takes.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Closed`], [`Error::TooLarge`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(4096)?;
-    /// ring.sender()?.send(b"x")?;
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn send(&mut self, msg: &[u8]) -> Result<(), Error> {
-        self.send_inner(msg, Wait::Until(None))
-    }
-
-    /// Sends `msg`, waiting at most until `deadline`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Timeout`], [`Error::Closed`], [`Error::TooLarge`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(4096)?;
-    /// ring.sender()?.send_deadline(b"x", None)?;
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn send_deadline(&mut self, msg: &[u8], deadline: Option<Instant>) -> Result<(), Error> {
-        self.send_inner(msg, Wait::Until(deadline))
-    }
-
-    /// Sends `msg` if there is room now.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Full`], [`Error::Closed`], [`Error::TooLarge`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(256)?;
-    /// let mut tx = ring.sender()?;
-    /// tx.try_send(&[0; 100])?;
-    /// tx.try_send(&[0; 100])?;
-    /// assert!(tx.try_send(&[0; 100]).is_err());
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn try_send(&mut self, msg: &[u8]) -> Result<(), Error> {
-        self.send_inner(msg, Wait::Try)
-    }
-
-    /// Starts a message of `len` bytes (see [`Ring::writer`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`Ring::writer`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(4096)?;
-    /// let mut tx = ring.sender()?;
-    /// let mut w = tx.writer(2, None)?;
-    /// w.write(b"ok")?;
-    /// w.commit()?;
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn writer(&mut self, len: usize, deadline: Option<Instant>) -> Result<Writer<'_>, Error> {
-        self.writer_inner(len as u64, Wait::Until(deadline))
-    }
-
-    /// The ring this sender belongs to.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(4096)?;
-    /// assert_eq!(ring.sender()?.ring().capacity(), 4096);
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn ring(&self) -> &Ring {
-        &self.ring
-    }
-}
-
-impl Drop for Sender {
-    fn drop(&mut self) {
-        self.ring.core.unlock_prod();
-    }
-}
-
-/// The consumer side of a ring, claimed by one handle (single-consumer mode).
-///
-/// # Examples
-///
-/// ```
-/// let ring = multiproc_ring::Ring::new(4096)?;
-/// let mut rx = ring.receiver()?;
-/// ring.send(b"a")?;
-/// assert_eq!(rx.try_recv()?, b"a");
-/// # Ok::<(), multiproc_ring::Error>(())
-/// ```
-pub struct Receiver {
-    ring: Ring,
-}
-
-impl fmt::Debug for Receiver {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver")
-            .field("ring", &self.ring)
-            .finish()
-    }
-}
-
-impl Receiver {
-    fn recv_inner<R>(&mut self, wait: Wait, f: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
-        let core = &*self.ring.core;
-        let mut f = Some(f);
-        loop {
-            if let Some(r) = core.take(&mut f, true)? {
-                return Ok(r);
-            }
-            if core.is_closed() && !core.has_data_hint() {
-                return Err(Error::Closed);
-            }
-            match wait {
-                Wait::Try => return Err(Error::Empty),
-                Wait::Until(d) => {
-                    if !core.wait_data(d)? {
-                        return Err(Error::Timeout);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Takes the next message, waiting as long as it takes.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Closed`], [`Error::Corrupt`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(4096)?;
-    /// ring.send(b"a")?;
-    /// assert_eq!(ring.receiver()?.recv()?, b"a");
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn recv(&mut self) -> Result<Vec<u8>, Error> {
-        self.recv_inner(Wait::Until(None), <[u8]>::to_vec)
-    }
-
-    /// Calls `f` on the next message's bytes in place, waiting until `deadline`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Timeout`], [`Error::Closed`], [`Error::Corrupt`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(4096)?;
-    /// ring.send(b"abc")?;
-    /// assert_eq!(ring.receiver()?.recv_with(None, |b| b.len())?, 3);
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn recv_with<R>(
-        &mut self,
-        deadline: Option<Instant>,
-        f: impl FnOnce(&[u8]) -> R,
-    ) -> Result<R, Error> {
-        self.recv_inner(Wait::Until(deadline), f)
-    }
-
-    /// Takes the next message if there is one.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Empty`], [`Error::Closed`], [`Error::Corrupt`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(4096)?;
-    /// assert!(ring.receiver()?.try_recv().is_err());
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn try_recv(&mut self) -> Result<Vec<u8>, Error> {
-        self.recv_inner(Wait::Try, <[u8]>::to_vec)
-    }
-
-    /// The ring this receiver belongs to.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let ring = multiproc_ring::Ring::new(4096)?;
-    /// assert_eq!(ring.receiver()?.ring().len(), 0);
-    /// # Ok::<(), multiproc_ring::Error>(())
-    /// ```
-    pub fn ring(&self) -> &Ring {
-        &self.ring
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.ring.core.unlock_cons();
     }
 }
 

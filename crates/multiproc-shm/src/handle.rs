@@ -379,8 +379,8 @@ pub mod fd {
     ///
     /// # Errors
     ///
-    /// Outside [`encode_with_handles`](super::encode_with_handles), fails with
-    /// [`Error::NotTransferable`](super::Error::NotTransferable).
+    /// Outside [`encode_with_handles`], fails with
+    /// [`Error::NotTransferable`].
     ///
     /// # Examples
     ///

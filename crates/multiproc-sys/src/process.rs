@@ -182,6 +182,18 @@ pub fn getppid() -> i32 {
     rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get())
 }
 
+/// `gettid()`—the calling thread's id (equal to [`getpid`] on the main thread).
+///
+/// # Examples
+///
+/// ```
+/// // Doctests run `main` on the main thread.
+/// assert_eq!(multiproc_sys::process::gettid(), multiproc_sys::process::getpid());
+/// ```
+pub fn gettid() -> i32 {
+    rustix::thread::gettid().as_raw_nonzero().get()
+}
+
 /// `waitpid(pid, &status, block ? 0 : WNOHANG)`—reaps the child `pid`.
 ///
 /// Returns `Ok(None)` when `block` is false and the child is still running.

@@ -172,7 +172,12 @@ impl Child {
         if r == 0 {
             return None;
         }
-        assert_eq!(r, self.pid, "waitpid failed: {}", std::io::Error::last_os_error());
+        assert_eq!(
+            r,
+            self.pid,
+            "waitpid failed: {}",
+            std::io::Error::last_os_error()
+        );
         self.reaped = true;
         Some(if libc::WIFSIGNALED(status) {
             Exit::Signal(libc::WTERMSIG(status))

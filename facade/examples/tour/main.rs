@@ -12,17 +12,41 @@
 #![allow(clippy::print_stdout)]
 
 mod pipe;
+mod pool;
 mod process;
+mod queue;
 mod shared;
 mod sync;
 
-type Stop = (&'static str, &'static str, fn() -> Result<(), Box<dyn std::error::Error>>);
+type Stop = (
+    &'static str,
+    &'static str,
+    fn() -> Result<(), Box<dyn std::error::Error>>,
+);
 
 const STOPS: &[Stop] = &[
     ("process", "Processes and start methods", process::run),
-    ("pipe", "Pipes, connections, wait, Listener/Client", pipe::run),
-    ("sync", "Locks, semaphores, events, conditions, barriers", sync::run),
+    (
+        "pipe",
+        "Pipes, connections, wait, Listener/Client",
+        pipe::run,
+    ),
+    (
+        "queue",
+        "Queues: Queue, SimpleQueue, JoinableQueue",
+        queue::run,
+    ),
+    (
+        "sync",
+        "Locks, semaphores, events, conditions, barriers",
+        sync::run,
+    ),
     ("shared", "Shared memory, Value and Array", shared::run),
+    (
+        "pool",
+        "Pools of workers, ProcessPoolExecutor and futures",
+        pool::run,
+    ),
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
