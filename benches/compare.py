@@ -5,7 +5,7 @@ Usage:
     python3 benches/compare.py [--run] [--quick] [--bench NAME ...]
 
 --run      first runs `cargo bench -p multiproc-benches --bench NAME` and the matching
-           `benches/python/NAME.py` for every selected bench (default: all of them)
+           `benches/python/mp_NAME.py` for every selected bench (default: all of them)
 --quick    shorter runs (criterion --quick-ish settings via env, python --quick)
 
 Criterion results are read from target/criterion/<group>/<function>/<param>/new/estimates.json
@@ -36,7 +36,7 @@ def run(benches, quick):
             cmd += ["--", "--warm-up-time", "0.5", "--measurement-time", "2"]
         print("$", " ".join(cmd), file=sys.stderr)
         subprocess.run(cmd, cwd=ROOT, check=True)
-        script = os.path.join(ROOT, "benches", "python", b + ".py")
+        script = os.path.join(ROOT, "benches", "python", "mp_" + b + ".py")
         if os.path.exists(script):
             pycmd = ["python3", script] + (["--quick"] if quick else [])
             print("$", " ".join(pycmd), file=sys.stderr)

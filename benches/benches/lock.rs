@@ -3,7 +3,7 @@
 //! between two processes), each beside its raw floor measured in the same run.
 //!
 //! Run: `cargo bench -p multiproc-benches --bench lock`. CPython's numbers for the same
-//! scenarios: `python3 benches/python/lock.py`.
+//! scenarios: `python3 benches/python/mp_lock.py`.
 //!
 //! - `W6_counter/*/per_op`: two processes each do `iters / 2` locked increments of a plain
 //!   (non-atomic) counter in shared memory; time per increment. Floors: a bare three-state

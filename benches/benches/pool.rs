@@ -5,7 +5,7 @@
 //! CPU each), each beside its raw floor measured in the same run.
 //!
 //! Run: `cargo bench -p multiproc-benches --bench pool`. CPython's numbers for the same
-//! scenarios: `python3 benches/python/pool.py`.
+//! scenarios: `python3 benches/python/mp_pool.py`.
 //!
 //! - `W5a_map_squares/ours_pool_map/1M`: `Pool::map(square, 0..1_000_000)` on a two-worker
 //!   pool (fork) whose workers are already running.

@@ -5,7 +5,7 @@
 //! floor measured in the same run.
 //!
 //! Run: `cargo bench -p multiproc-benches --bench queue`. CPython's numbers for the same
-//! scenarios: `python3 benches/python/queue.py`.
+//! scenarios: `python3 benches/python/mp_queue.py`.
 //!
 //! One criterion iteration is one message, so `ns/iter` is the time per message and criterion's
 //! throughput line gives messages/s (W2, W2b) or bytes/s (W3). Every sample forks fresh

@@ -3,10 +3,19 @@
 //!
 //! Each slot thread takes a chunk from the queue, makes sure its worker runs the chunk's
 //! function (starting, or restarting, the worker when needed), sends the chunk and waits on
-//! three descriptors at once: the worker's connection (the reply), the worker's sentinel (its
-//! death) and the pool's wake-up socket (terminate). A dead worker fails only the chunk it was
-//! running (`WorkerLost`); the next chunk starts a replacement. Nothing waits without also
-//! watching the sentinel, so a dying worker cannot hang the pool.
+//! three descriptors at once: the worker's connection (the acknowledgement, then the reply),
+//! the worker's sentinel (its death) and the pool's wake-up socket (terminate). Nothing waits
+//! without also watching the sentinel, so a dying worker cannot hang the pool.
+//!
+//! A worker acknowledges a chunk before running any of it, which splits a worker's death in
+//! two cases:
+//!
+//! - before the acknowledgement, the chunk never started (the worker was already dying when
+//!   the slot picked it, or died in its initializer): the slot starts a fresh worker and sends
+//!   the chunk again, at most [`MAX_REDISPATCH`] times, then fails it with `WorkerLost`;
+//! - after it, the chunk may have run in part: it fails with `WorkerLost` and is never sent
+//!   again (a chunk that started runs at most once). Only that chunk fails; the next one
+//!   starts a replacement.
 
 use std::any::TypeId;
 use std::collections::VecDeque;
@@ -30,6 +39,11 @@ static START: Mutex<()> = Mutex::new(());
 
 /// How long a worker asked to stop may take before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// How many times a chunk whose worker died before acknowledging it is sent to a fresh worker
+/// before it fails with `WorkerLost` (bounded, so that a worker dying in its initializer every
+/// time does not loop forever).
+const MAX_REDISPATCH: u32 = 3;
 
 /// Pool-wide settings.
 #[derive(Debug, Clone)]
@@ -144,7 +158,11 @@ pub(crate) trait Job: Send {
     fn kind(&self) -> &Arc<dyn Kind>;
     fn begin(&self) -> bool;
     fn len(&self) -> usize;
-    fn send(&mut self, conn: &Connection, id: u64, buf: &mut Vec<u8>) -> Result<(), SendFailure>;
+    /// Sends the chunk's items; they are kept until [`started`](Self::started), so that a chunk
+    /// whose worker dies before acknowledging it can be sent again.
+    fn send(&self, conn: &Connection, id: u64, buf: &mut Vec<u8>) -> Result<(), SendFailure>;
+    /// The worker acknowledged the chunk: the items are not needed any more.
+    fn started(&mut self);
     fn receive(self: Box<Self>, conn: &Connection, id: u64) -> Received;
     fn fail(self: Box<Self>, e: Error);
 }
@@ -222,13 +240,20 @@ impl<T: Task> Job for ChunkJob<T> {
         self.len
     }
 
-    fn send(&mut self, conn: &Connection, id: u64, buf: &mut Vec<u8>) -> Result<(), SendFailure> {
-        let items = std::mem::take(&mut self.items);
-        match worker::send_reusing(conn, &Request::Run { id, items: &items }, buf) {
+    fn send(&self, conn: &Connection, id: u64, buf: &mut Vec<u8>) -> Result<(), SendFailure> {
+        let run = Request::Run {
+            id,
+            items: &self.items,
+        };
+        match worker::send_reusing(conn, &run, buf) {
             Ok(()) => Ok(()),
             Err(e) if is_lost(&e) => Err(SendFailure::Lost),
             Err(e) => Err(SendFailure::Value(e.into())),
         }
+    }
+
+    fn started(&mut self) {
+        self.items = Vec::new();
     }
 
     fn receive(self: Box<Self>, conn: &Connection, id: u64) -> Received {
@@ -565,6 +590,20 @@ fn wait_reply(shared: &Shared, w: &Worker, deadline: Option<Instant>) -> Waited 
     }
 }
 
+/// Reads the first message after a chunk was sent: `true` for the worker's acknowledgement,
+/// `false` if the worker is gone (end of stream: it died without acknowledging), an error for
+/// anything else (the stream cannot be trusted any more).
+fn read_ack(conn: &Connection) -> Result<bool, Error> {
+    match conn.recv_bytes() {
+        Ok(frame) if worker::is_ack(&frame) => Ok(true),
+        Ok(_) => Err(Error::Worker(
+            "the worker answered a chunk without acknowledging it".into(),
+        )),
+        Err(e) if is_lost(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Reaps a dead worker; the error its chunk gets (`Terminated` if the pool killed it).
 fn lost(shared: &Shared, w: Worker) -> Error {
     let e = w.lost();
@@ -575,12 +614,127 @@ fn lost(shared: &Shared, w: Worker) -> Error {
     }
 }
 
+/// What became of a chunk handed to a worker, up to its acknowledgement.
+enum Dispatch {
+    /// The worker acknowledged the chunk (sent under `id`), whose reply must now be waited for.
+    Started {
+        w: Worker,
+        id: u64,
+        job: Box<dyn Job>,
+    },
+    /// The chunk is settled (delivered or failed); the slot keeps `worker` (if any).
+    Settled { worker: Option<Worker> },
+}
+
+/// Hands `job` to the slot's worker (`worker`, or a fresh one), until a worker acknowledges it:
+/// a worker that dies before acknowledging is replaced and the chunk sent again, at most
+/// [`MAX_REDISPATCH`] times.
+fn dispatch(
+    shared: &Shared,
+    slot: usize,
+    mut worker: Option<Worker>,
+    mut job: Box<dyn Job>,
+    next_id: &mut u64,
+    buf: &mut Vec<u8>,
+) -> Dispatch {
+    let mut redispatched = 0;
+    loop {
+        let w = match worker.take() {
+            Some(w) => w,
+            None => match start_worker(shared, job.kind()) {
+                Ok(w) => {
+                    // Register first, then look at the flag: `terminate` sets the flag and
+                    // reads the registry under one lock, so either it kills this worker or
+                    // we see the flag.
+                    shared.set_worker(slot, Some(&w));
+                    if shared.terminated() {
+                        w.kill();
+                        shared.set_worker(slot, None);
+                        job.fail(Error::Terminated);
+                        return Dispatch::Settled { worker: None };
+                    }
+                    w
+                }
+                Err(e) => {
+                    job.fail(e);
+                    return Dispatch::Settled { worker: None };
+                }
+            },
+        };
+        *next_id += 1;
+        let id = *next_id;
+        let waited = match job.send(&w.conn, id, buf) {
+            Ok(()) => wait_reply(shared, &w, deadline(shared, job.len())),
+            Err(SendFailure::Value(e)) => {
+                job.fail(e);
+                return Dispatch::Settled { worker: Some(w) };
+            }
+            Err(SendFailure::Lost) => Waited::Died,
+        };
+        let waited = match waited {
+            Waited::Reply => match read_ack(&w.conn) {
+                Ok(true) => {
+                    job.started();
+                    return Dispatch::Started { w, id, job };
+                }
+                Ok(false) => Waited::Died,
+                Err(e) => {
+                    w.kill();
+                    shared.set_worker(slot, None);
+                    job.fail(e);
+                    return Dispatch::Settled { worker: None };
+                }
+            },
+            other => other,
+        };
+        if let Waited::Died = waited {
+            // The worker never took the chunk: nothing of it ran.
+            let e = lost(shared, w);
+            shared.set_worker(slot, None);
+            if redispatched < MAX_REDISPATCH && !shared.terminated() {
+                redispatched += 1;
+                continue;
+            }
+            job.fail(e);
+            return Dispatch::Settled { worker: None };
+        }
+        settle_unanswered(shared, slot, w, job, waited);
+        return Dispatch::Settled { worker: None };
+    }
+}
+
+/// The deadline of a chunk of `len` items sent now, under the pool's task timeout.
+fn deadline(shared: &Shared, len: usize) -> Option<Instant> {
+    shared.cfg.task_timeout.and_then(|t| {
+        let n = u32::try_from(len.max(1)).unwrap_or(u32::MAX);
+        Instant::now().checked_add(t.saturating_mul(n))
+    })
+}
+
+/// Fails a chunk whose worker did not answer (`waited` is not [`Waited::Reply`]) and disposes
+/// of the worker.
+fn settle_unanswered(shared: &Shared, slot: usize, w: Worker, job: Box<dyn Job>, waited: Waited) {
+    let e = match waited {
+        Waited::Died | Waited::Reply => lost(shared, w),
+        Waited::Terminated => {
+            w.kill();
+            Error::Terminated
+        }
+        Waited::TimedOut => {
+            w.kill();
+            Error::TaskTimedOut
+        }
+    };
+    shared.set_worker(slot, None);
+    job.fail(e);
+}
+
 /// The body of one slot thread.
 pub(crate) fn slot_main(shared: Arc<Shared>, slot: usize) {
     let mut worker: Option<Worker> = None;
     let mut next_id = 0u64;
     let mut buf = Vec::new();
-    while let Some(mut job) = shared.next_job(worker.as_ref().map(|w| w.key)) {
+    while let Some(job) = shared.next_job(worker.as_ref().map(|w| w.key)) {
         if !job.begin() {
             continue;
         }
@@ -596,47 +750,15 @@ pub(crate) fn slot_main(shared: Arc<Shared>, slot: usize) {
                 worker = Some(w);
             }
         }
-        let w = match worker.take() {
-            Some(w) => w,
-            None => match start_worker(&shared, job.kind()) {
-                Ok(w) => {
-                    // Register first, then look at the flag: `terminate` sets the flag and
-                    // reads the registry under one lock, so either it kills this worker or
-                    // we see the flag.
-                    shared.set_worker(slot, Some(&w));
-                    if shared.terminated() {
-                        w.kill();
-                        shared.set_worker(slot, None);
-                        job.fail(Error::Terminated);
-                        continue;
-                    }
-                    w
-                }
-                Err(e) => {
-                    job.fail(e);
-                    continue;
-                }
-            },
+        let (w, id, job) = match dispatch(&shared, slot, worker.take(), job, &mut next_id, &mut buf)
+        {
+            Dispatch::Started { w, id, job } => (w, id, job),
+            Dispatch::Settled { worker: kept } => {
+                worker = kept;
+                continue;
+            }
         };
-        next_id += 1;
-        let id = next_id;
-        match job.send(&w.conn, id, &mut buf) {
-            Ok(()) => {}
-            Err(SendFailure::Value(e)) => {
-                job.fail(e);
-                worker = Some(w);
-                continue;
-            }
-            Err(SendFailure::Lost) => {
-                job.fail(lost(&shared, w));
-                shared.set_worker(slot, None);
-                continue;
-            }
-        }
-        let deadline = shared.cfg.task_timeout.and_then(|t| {
-            let n = u32::try_from(job.len().max(1)).unwrap_or(u32::MAX);
-            Instant::now().checked_add(t.saturating_mul(n))
-        });
+        let deadline = deadline(&shared, job.len());
         match wait_reply(&shared, &w, deadline) {
             Waited::Reply => match job.receive(&w.conn, id) {
                 Received::Done => {
@@ -661,20 +783,7 @@ pub(crate) fn slot_main(shared: Arc<Shared>, slot: usize) {
                     shared.set_worker(slot, None);
                 }
             },
-            Waited::Died => {
-                job.fail(lost(&shared, w));
-                shared.set_worker(slot, None);
-            }
-            Waited::Terminated => {
-                w.kill();
-                shared.set_worker(slot, None);
-                job.fail(Error::Terminated);
-            }
-            Waited::TimedOut => {
-                w.kill();
-                shared.set_worker(slot, None);
-                job.fail(Error::TaskTimedOut);
-            }
+            waited => settle_unanswered(&shared, slot, w, job, waited),
         }
     }
     if let Some(w) = worker {

@@ -33,6 +33,12 @@ pub enum Error {
     Panicked(String),
     /// The worker process running this task died (killed by a signal, aborted, exited). Only
     /// the tasks it was running fail; the pool starts a replacement.
+    ///
+    /// A worker acknowledges a chunk before running any of it. Death after that fails the
+    /// chunk with this error (it may have run in part, so it is not run again); death before
+    /// it means the chunk never started: the pool sends it to a fresh worker, and reports this
+    /// error only when three fresh workers in a row die before taking it (a worker that dies
+    /// in its initializer, for instance).
     WorkerLost {
         /// The worker's pid.
         pid: Option<i32>,

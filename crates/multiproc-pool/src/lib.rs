@@ -28,7 +28,10 @@
 //! # Beyond CPython
 //!
 //! * A worker that dies while running a chunk (`SIGKILL`, `abort`) fails only that chunk's
-//!   tasks with [`Error::WorkerLost`] and is replaced; CPython's pool hangs forever here.
+//!   tasks with [`Error::WorkerLost`] and is replaced; CPython's pool hangs forever here. A
+//!   chunk that started is never run again (at most once); a chunk whose worker died before
+//!   taking it (say, an idle worker killed just as the chunk was handed to it) did not start,
+//!   and goes to a fresh worker instead of failing.
 //! * A task that panics fails with [`Error::Panicked`] carrying the message; the worker
 //!   survives.
 //! * An optional per-task timeout ([`PoolBuilder::task_timeout`]) kills and replaces a worker

@@ -255,6 +255,11 @@ impl<In: Initializer> PoolBuilder<In> {
 /// [`Error::WorkerLost`] and is replaced — the pool never hangs, where CPython's does. A task
 /// that panics fails with [`Error::Panicked`] and the worker goes on.
 ///
+/// Each chunk runs at most once: a worker acknowledges a chunk before starting it, and a chunk
+/// that started is never sent again. A chunk whose worker died before acknowledging it (an
+/// idle worker killed just as the chunk reached it) did not start and is sent to a fresh
+/// worker, at most three times, so a worker's death costs nothing to work it never took.
+///
 /// Each worker process is specialised to one task function (the function is part of the
 /// worker program's type, which is how it reaches a spawned program): the first task starts the
 /// workers, and a task of a different function restarts the worker that takes it. A pool used

@@ -1,8 +1,13 @@
 //! The worker side: the protocol between a pool and its workers, and the worker loop.
 //!
-//! A worker reads `Request::Run { id, items }` messages from its connection, runs the task
-//! on each item (catching panics), and answers `Reply { id, results }`; it leaves its loop on
-//! `Request::Stop`, at end of stream, or after `maxtasks` chunks.
+//! A worker reads `Request::Run { id, items }` messages from its connection, acknowledges each
+//! one at once with an empty frame (see [`send_ack`]), runs the task on each item (catching
+//! panics), and answers `Reply { id, results }`; it leaves its loop on `Request::Stop`, at end
+//! of stream, or after `maxtasks` chunks.
+//!
+//! The acknowledgement is what lets the pool tell a chunk that never started (its worker died
+//! before taking it: the pool sends it to a fresh worker) from one that did (it is never run
+//! twice; its worker's death fails it with `WorkerLost`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -87,6 +92,18 @@ pub(crate) fn send_reusing<T: Serialize + ?Sized>(
     r
 }
 
+/// Acknowledges the chunk just read, before running any of it: an empty frame. Typed messages
+/// are never empty (their envelope starts with a handle count), so the pool cannot mistake a
+/// reply for it.
+pub(crate) fn send_ack(conn: &Connection) -> Result<(), multiproc_pipe::Error> {
+    conn.send_bytes(&[])
+}
+
+/// Whether `frame` (the first message after a chunk) is the acknowledgement of [`send_ack`].
+pub(crate) fn is_ack(frame: &[u8]) -> bool {
+    frame.is_empty()
+}
+
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
@@ -126,10 +143,19 @@ pub(crate) fn run<In: Initializer, T: Task>(init: In, task: T, args: WorkerArgs<
     let mut buf = Vec::new();
     loop {
         let (id, items) = match conn.recv::<Request<Vec<T::Arg>>>() {
-            Ok(Request::Run { id, items }) => (id, items),
+            Ok(Request::Run { id, items }) => {
+                if send_ack(&conn).is_err() {
+                    break;
+                }
+                (id, items)
+            }
             Ok(Request::Stop) => break,
             Err(e @ (multiproc_pipe::Error::Decode(_) | multiproc_pipe::Error::Envelope(_))) => {
-                // The frame was consumed: say why, under the reserved id 0, and go on.
+                // The frame was consumed (so it is acknowledged: sending it again would fail
+                // the same way): say why, under the reserved id 0, and go on.
+                if send_ack(&conn).is_err() {
+                    break;
+                }
                 let none: Vec<()> = Vec::new();
                 let failed = vec![(0, Failure::Worker(format!("cannot decode the tasks: {e}")))];
                 let reply = Reply {

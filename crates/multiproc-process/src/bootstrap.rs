@@ -18,6 +18,7 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStringExt;
 use std::sync::Arc;
 
+use multiproc_sys::fd;
 use multiproc_sys::process::{self as sys, Fork};
 use serde::{Deserialize, Serialize};
 
@@ -182,7 +183,7 @@ fn die_with_parent(real_parent: i32, parent_main_thread: bool) {
     let watcher = std::thread::Builder::new()
         .name("multiproc-parent-watch".into())
         .spawn(move || {
-            let _ = sys::poll_readable(&[pidfd.as_fd()], None);
+            let _ = codec::poll_readable(&[pidfd.as_fd()], None);
             let _ = sys::kill(sys::getpid(), sys::Signal::Kill);
             sys::exit_immediately(1);
         });
@@ -264,7 +265,7 @@ fn start_fork(target: Box<dyn Target>, spec: &Spec) -> Result<Started> {
     // and the codec's thread-local state.
     target::install_panic_hook();
     let _ = codec::encode_value(&());
-    let (ours, theirs) = sys::socketpair()?;
+    let (ours, theirs) = fd::socketpair()?;
     let parent_pid = sys::getpid();
     let main_thread = sys::gettid() == parent_pid;
     let parent_name = current::current_process().name().to_owned();
@@ -370,7 +371,7 @@ fn start_spawn(target: &dyn Target, spec: &Spec) -> Result<Started> {
     req.extra = call.extra;
     req.payload = call.payload;
     let body = codec::to_bytes(&req)?;
-    let (ours, theirs) = sys::socketpair()?;
+    let (ours, theirs) = fd::socketpair()?;
     let pid = exec_self("child", &theirs)?;
     drop(theirs);
     let pidfd = match sys::pidfd_open(pid) {

@@ -5,10 +5,11 @@
 //! [`MAX_FRAME`] are refused before anything is allocated, and the receive buffer only grows as
 //! bytes actually arrive, so a hostile length cannot trigger a huge allocation.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::{Duration, Instant};
 
-use multiproc_sys::process as sys;
+use multiproc_sys::fd::{self, Interest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -46,7 +47,7 @@ pub(crate) fn write_frame(sock: BorrowedFd<'_>, body: &[u8], fds: &[BorrowedFd<'
     if body.len() > MAX_FRAME {
         return Err(Error::Codec("message too large".into()));
     }
-    if fds.len() > sys::MAX_FDS_PER_MESSAGE {
+    if fds.len() > fd::MAX_FDS_PER_MESSAGE {
         return Err(Error::Codec("too many handles in one message".into()));
     }
     let len = u32::try_from(body.len()).map_err(|_| Error::Codec("message too large".into()))?;
@@ -57,13 +58,13 @@ pub(crate) fn write_frame(sock: BorrowedFd<'_>, body: &[u8], fds: &[BorrowedFd<'
     let mut first = true;
     while sent < msg.len() {
         let attach: &[BorrowedFd<'_>] = if first { fds } else { &[] };
-        match sys::send_with_fds(sock, &msg[sent..], attach) {
+        match fd::send_with_fds(sock, &[IoSlice::new(&msg[sent..])], attach) {
             Ok(n) => {
                 sent += n;
                 first = false;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                sys::poll_writable(sock)?;
+                fd::poll(&[(sock, Interest::Write)], &mut [false], None)?;
             }
             Err(e) => return Err(e.into()),
         }
@@ -131,10 +132,17 @@ impl FrameReader {
             }
             let start = self.buf.len();
             self.buf.resize(start + want, 0);
-            let got = sys::recv_with_fds(&sock, &mut self.buf[start..], &mut self.fds);
-            self.buf.truncate(start + *got.as_ref().unwrap_or(&0));
+            let got = fd::recv_with_fds(&sock, &mut self.buf[start..], &mut self.fds);
+            self.buf
+                .truncate(start + got.as_ref().map_or(0, |r| r.bytes));
             match got {
-                Ok(0) => self.eof = true,
+                Ok(r) if r.truncated || self.fds.len() > fd::MAX_FDS_PER_MESSAGE => {
+                    // The kernel (or the check above) dropped descriptors: the frame's handle
+                    // table can no longer be trusted.
+                    self.fds.clear();
+                    return Err(Error::Protocol("too many handles in one message".into()));
+                }
+                Ok(r) if r.bytes == 0 => self.eof = true,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Progress::Pending),
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => self.eof = true,
@@ -142,6 +150,20 @@ impl FrameReader {
             }
         }
     }
+}
+
+/// `poll(POLLIN)` on `fds` for at most `timeout` (`None`: forever); one readiness flag per fd
+/// (hang-up and errors count as ready).
+pub(crate) fn poll_readable(
+    fds: &[BorrowedFd<'_>],
+    timeout: Option<Duration>,
+) -> io::Result<Vec<bool>> {
+    let interests: Vec<(BorrowedFd<'_>, Interest)> =
+        fds.iter().map(|&f| (f, Interest::Read)).collect();
+    let mut ready = vec![false; fds.len()];
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    fd::poll(&interests, &mut ready, deadline)?;
+    Ok(ready)
 }
 
 /// Reads exactly one frame from a blocking socket.
@@ -159,8 +181,8 @@ mod tests {
 
     #[test]
     fn frames_round_trip_with_fds() {
-        let (a, b) = sys::socketpair().unwrap();
-        let (x, _y) = sys::socketpair().unwrap();
+        let (a, b) = fd::socketpair().unwrap();
+        let (x, _y) = fd::socketpair().unwrap();
         write_frame(a.as_fd(), b"hello", &[x.as_fd()]).unwrap();
         write_frame(a.as_fd(), b"", &[]).unwrap();
         let (body, fds) = read_frame(&b).unwrap();
@@ -171,15 +193,15 @@ mod tests {
 
     #[test]
     fn hostile_length_is_an_error_not_an_allocation() {
-        let (a, b) = sys::socketpair().unwrap();
-        sys::send_with_fds(&a, &u32::MAX.to_le_bytes(), &[]).unwrap();
+        let (a, b) = fd::socketpair().unwrap();
+        fd::send_with_fds(&a, &[IoSlice::new(&u32::MAX.to_le_bytes())], &[]).unwrap();
         assert!(matches!(read_frame(&b), Err(Error::Protocol(_))));
     }
 
     #[test]
     fn truncated_frame_is_end_of_stream() {
-        let (a, b) = sys::socketpair().unwrap();
-        sys::send_with_fds(&a, &[10, 0, 0, 0, 1, 2], &[]).unwrap();
+        let (a, b) = fd::socketpair().unwrap();
+        fd::send_with_fds(&a, &[IoSlice::new(&[10, 0, 0, 0, 1, 2])], &[]).unwrap();
         drop(a);
         assert!(read_frame(&b).is_err());
     }

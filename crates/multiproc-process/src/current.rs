@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use multiproc_sys::process as sys;
 
+use crate::codec;
+
 /// This process's identity as multiproc sees it.
 #[derive(Debug, Clone)]
 pub(crate) struct Me {
@@ -203,7 +205,7 @@ impl ParentProcess {
     /// See [`parent_process`].
     pub fn is_alive(&self) -> bool {
         match &self.pidfd {
-            Some(fd) => !sys::poll_readable(&[fd.as_fd()], Some(Duration::ZERO))
+            Some(fd) => !codec::poll_readable(&[fd.as_fd()], Some(Duration::ZERO))
                 .map(|r| r[0])
                 .unwrap_or(true),
             None => false,

@@ -19,10 +19,12 @@
 
 #![allow(unsafe_code)]
 
+use std::io::IoSlice;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use multiproc_sys::fd;
 use multiproc_sys::process::{self as sys, Fork};
 
 use crate::bootstrap::{self, ChildRequest};
@@ -56,7 +58,7 @@ pub(crate) fn pid() -> Option<i32> {
 }
 
 fn launch() -> Result<Client> {
-    let (ours, theirs) = sys::socketpair()?;
+    let (ours, theirs) = fd::socketpair()?;
     let pid = bootstrap::exec_self("forkserver", &theirs)?;
     drop(theirs);
     let pidfd = match sys::pidfd_open(pid) {
@@ -116,8 +118,8 @@ pub(crate) fn start(call: PortableCall, mut req: ChildRequest) -> Result<Started
 }
 
 fn ask(client: &Client, body: &[u8], arg_fds: &[OwnedFd]) -> Result<(i32, OwnedFd, OwnedFd)> {
-    let (status_c, status_s) = sys::socketpair()?;
-    let (result_c, result_child) = sys::socketpair()?;
+    let (status_c, status_s) = fd::socketpair()?;
+    let (result_c, result_child) = fd::socketpair()?;
     let mut fds = vec![status_s.as_fd(), result_child.as_fd()];
     fds.extend(arg_fds.iter().map(AsFd::as_fd));
     codec::write_frame(client.ctl.as_fd(), body, &fds)?;
@@ -126,13 +128,13 @@ fn ask(client: &Client, body: &[u8], arg_fds: &[OwnedFd]) -> Result<(i32, OwnedF
     drop(result_child);
     let mut got = Vec::with_capacity(4);
     while got.len() < 4 {
-        let ready = sys::poll_readable(&[status_c.as_fd()], Some(ANSWER_TIMEOUT))?;
+        let ready = codec::poll_readable(&[status_c.as_fd()], Some(ANSWER_TIMEOUT))?;
         if !ready[0] {
             return Err(Error::Forkserver("no answer from the forkserver".into()));
         }
         let mut buf = [0u8; 4];
         let mut stray = Vec::new();
-        let n = sys::recv_with_fds(&status_c, &mut buf[..4 - got.len()], &mut stray)?;
+        let n = fd::recv_with_fds(&status_c, &mut buf[..4 - got.len()], &mut stray)?.bytes;
         if n == 0 {
             return Err(Error::Forkserver("the forkserver died".into()));
         }
@@ -145,6 +147,11 @@ fn ask(client: &Client, body: &[u8], arg_fds: &[OwnedFd]) -> Result<(i32, OwnedF
         return Err(Error::Forkserver("the forkserver could not fork".into()));
     }
     Ok((pid, status_c, result_c))
+}
+
+/// Sends one little-endian `i32` (a pid or an exit code) on a status socket (`MSG_NOSIGNAL`).
+fn send_code(sock: &OwnedFd, code: i32) -> std::io::Result<usize> {
+    fd::send_with_fds(sock, &[IoSlice::new(&code.to_le_bytes())], &[])
 }
 
 struct Kid {
@@ -161,7 +168,7 @@ pub(crate) fn serve(ctl: OwnedFd) -> ! {
     loop {
         let mut watch = vec![ctl.as_fd()];
         watch.extend(kids.iter().map(|k| k.pidfd.as_fd()));
-        let ready = match sys::poll_readable(&watch, None) {
+        let ready = match codec::poll_readable(&watch, None) {
             Ok(r) => r,
             Err(_) => sys::exit_immediately(1),
         };
@@ -170,7 +177,7 @@ pub(crate) fn serve(ctl: OwnedFd) -> ! {
             if ready[i + 1] {
                 if let Ok(Some(status)) = sys::waitid_pidfd(&kids[i].pidfd, false) {
                     let kid = kids.swap_remove(i);
-                    let _ = sys::send_with_fds(&kid.status, &status.code().to_le_bytes(), &[]);
+                    let _ = send_code(&kid.status, status.code());
                 }
             }
         }
@@ -206,14 +213,14 @@ pub(crate) fn serve(ctl: OwnedFd) -> ! {
                 Ok(Fork::Parent(pid)) => {
                     drop(result);
                     drop(fds);
-                    let _ = sys::send_with_fds(&status, &pid.to_le_bytes(), &[]);
+                    let _ = send_code(&status, pid);
                     match sys::pidfd_open(pid) {
                         Ok(pidfd) => kids.push(Kid { pidfd, status }),
                         Err(_) => drop(status),
                     }
                 }
                 Err(_) => {
-                    let _ = sys::send_with_fds(&status, &0i32.to_le_bytes(), &[]);
+                    let _ = send_code(&status, 0);
                 }
             }
         }

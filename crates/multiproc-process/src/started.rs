@@ -5,6 +5,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
+use multiproc_sys::fd;
 use multiproc_sys::process::{self as sys, ExitStatus, Signal};
 
 use crate::codec::{self, FrameReader, Progress};
@@ -62,9 +63,9 @@ impl Started {
         watch: Watch,
         chan: OwnedFd,
     ) -> Result<Self> {
-        sys::set_nonblocking(&chan, true)?;
+        fd::set_nonblocking(&chan, true)?;
         if let Watch::Served { status, .. } = &watch {
-            sys::set_nonblocking(status, true)?;
+            fd::set_nonblocking(status, true)?;
         }
         Ok(Self {
             pid,
@@ -138,7 +139,7 @@ impl Started {
                     let mut buf = [0u8; 16];
                     let mut fds = Vec::new();
                     loop {
-                        match sys::recv_with_fds(status, &mut buf, &mut fds) {
+                        match fd::recv_with_fds(status, &mut buf, &mut fds).map(|r| r.bytes) {
                             Ok(0) => {
                                 st.lost = true;
                                 break;
@@ -164,7 +165,7 @@ impl Started {
                 }
                 if st.lost && !st.gone {
                     st.gone = match pidfd {
-                        Some(fd) => sys::poll_readable(&[fd.as_fd()], Some(Duration::ZERO))?[0],
+                        Some(fd) => codec::poll_readable(&[fd.as_fd()], Some(Duration::ZERO))?[0],
                         None => true,
                     };
                 }
@@ -231,7 +232,7 @@ impl Started {
             if let Some(chan) = &chan {
                 fds.push(chan.as_fd());
             }
-            sys::poll_readable(&fds, left)?;
+            codec::poll_readable(&fds, left)?;
         }
     }
 

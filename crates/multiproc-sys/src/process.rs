@@ -1,6 +1,6 @@
 //! Process control: the one audited `fork`, `waitid`/`waitpid`, pidfds, signals, the parent
-//! death signal, `posix_spawn` of the running binary, fd hygiene for children, and the small
-//! socket helpers the start methods use to hand a child its request (bytes plus fds).
+//! death signal, `posix_spawn` of the running binary and fd hygiene for children. Sockets, fd
+//! passing and `poll` live in [`crate::fd`].
 //!
 //! Pids are plain `i32` (`pid_t`) here so that no `rustix` type leaks out of this crate.
 //!
@@ -15,19 +15,11 @@
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, CString};
-use std::io::{self, IoSlice, IoSliceMut};
+use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::{Duration, Instant};
 
-use rustix::net::{
-    AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer,
-    SendAncillaryMessage, SendFlags, SocketFlags, SocketType,
-};
 use rustix::process::{Pid, PidfdFlags, WaitId, WaitIdOptions, WaitOptions};
-
-/// The most fds one [`send_with_fds`] call may carry (the kernel's `SCM_MAX_FD` is 253).
-pub const MAX_FDS_PER_MESSAGE: usize = 64;
 
 /// `ESRCH`: no such process (already reaped).
 pub const ESRCH: i32 = libc::ESRCH;
@@ -483,209 +475,6 @@ fn close_range(first: u32, last: u32) -> io::Result<()> {
     }
 }
 
-/// `fcntl(fd, F_SETFL, O_NONBLOCK)` on or off.
-///
-/// # Errors
-///
-/// Errors from `fcntl(2)`.
-///
-/// # Examples
-///
-/// ```
-/// let (a, _b) = multiproc_sys::process::socketpair().unwrap();
-/// multiproc_sys::process::set_nonblocking(&a, true).unwrap();
-/// ```
-pub fn set_nonblocking(fd: impl AsFd, on: bool) -> io::Result<()> {
-    let mut flags = rustix::fs::fcntl_getfl(&fd)?;
-    flags.set(rustix::fs::OFlags::NONBLOCK, on);
-    Ok(rustix::fs::fcntl_setfl(fd, flags)?)
-}
-
-/// `socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)`—a connected pair of stream sockets, both
-/// close-on-exec.
-///
-/// # Errors
-///
-/// `EMFILE`/`ENFILE` when out of descriptors.
-///
-/// # Examples
-///
-/// ```
-/// let (a, b) = multiproc_sys::process::socketpair().unwrap();
-/// multiproc_sys::process::send_with_fds(&a, b"hi", &[]).unwrap();
-/// ```
-///
-/// # References
-/// - [`socketpair(2)`](https://man7.org/linux/man-pages/man2/socketpair.2.html)
-pub fn socketpair() -> io::Result<(OwnedFd, OwnedFd)> {
-    Ok(rustix::net::socketpair(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )?)
-}
-
-/// `sendmsg(sock, bytes, SCM_RIGHTS(fds), MSG_NOSIGNAL)`—sends `bytes` (possibly only a
-/// prefix: the count is returned) and, with the first byte, up to [`MAX_FDS_PER_MESSAGE`] fds.
-///
-/// # Errors
-///
-/// `EPIPE` when the peer is gone, `EAGAIN` on a non-blocking socket that is full, `EINVAL`
-/// for too many fds.
-///
-/// # Examples
-///
-/// ```
-/// use multiproc_sys::process::{recv_with_fds, send_with_fds, socketpair};
-/// let (a, b) = socketpair().unwrap();
-/// let (x, _y) = socketpair().unwrap();
-/// use std::os::fd::AsFd;
-/// send_with_fds(&a, b"one", &[x.as_fd()]).unwrap();
-/// let mut buf = [0u8; 8];
-/// let mut fds = Vec::new();
-/// let n = recv_with_fds(&b, &mut buf, &mut fds).unwrap();
-/// assert_eq!((&buf[..n], fds.len()), (&b"one"[..], 1));
-/// ```
-///
-/// # References
-/// - [`sendmsg(2)`](https://man7.org/linux/man-pages/man2/sendmsg.2.html),
-///   [`unix(7)`](https://man7.org/linux/man-pages/man7/unix.7.html)
-pub fn send_with_fds(sock: impl AsFd, bytes: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
-    if fds.len() > MAX_FDS_PER_MESSAGE {
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
-    }
-    let iov = [IoSlice::new(bytes)];
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS_PER_MESSAGE))];
-    let mut control = SendAncillaryBuffer::new(&mut space);
-    if !fds.is_empty() && !control.push(SendAncillaryMessage::ScmRights(fds)) {
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
-    }
-    loop {
-        match rustix::net::sendmsg(&sock, &iov, &mut control, SendFlags::NOSIGNAL) {
-            Err(rustix::io::Errno::INTR) => continue,
-            r => return Ok(r?),
-        }
-    }
-}
-
-/// `recvmsg(sock, buf, MSG_CMSG_CLOEXEC)`—reads up to `buf.len()` bytes and appends any fds that
-/// arrived with them to `fds` (close-on-exec). Returns the byte count; 0 means end of stream.
-///
-/// # Errors
-///
-/// `EAGAIN` on a non-blocking socket with nothing to read; `EMSGSIZE`-like truncation of the
-/// fd list (more fds than [`MAX_FDS_PER_MESSAGE`]) is reported as `EMSGSIZE`.
-///
-/// # Examples
-///
-/// See [`send_with_fds`].
-///
-/// # References
-/// - [`recvmsg(2)`](https://man7.org/linux/man-pages/man2/recvmsg.2.html)
-pub fn recv_with_fds(sock: impl AsFd, buf: &mut [u8], fds: &mut Vec<OwnedFd>) -> io::Result<usize> {
-    let mut iov = [IoSliceMut::new(buf)];
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS_PER_MESSAGE))];
-    let mut control = RecvAncillaryBuffer::new(&mut space);
-    let msg = loop {
-        match rustix::net::recvmsg(&sock, &mut iov, &mut control, RecvFlags::CMSG_CLOEXEC) {
-            Err(rustix::io::Errno::INTR) => continue,
-            r => break r?,
-        }
-    };
-    for m in control.drain() {
-        if let RecvAncillaryMessage::ScmRights(received) = m {
-            fds.extend(received);
-        }
-    }
-    if msg.flags.contains(rustix::net::ReturnFlags::CTRUNC) {
-        return Err(io::Error::from_raw_os_error(libc::EMSGSIZE));
-    }
-    Ok(msg.bytes)
-}
-
-/// `poll(fds, POLLIN, timeout)`—waits until at least one fd is readable (or hung up), and
-/// returns one flag per fd. `None` waits forever; an empty result vector never happens.
-///
-/// # Errors
-///
-/// Errors from `poll(2)` other than `EINTR` (which is retried with the remaining time).
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// let (a, b) = multiproc_sys::process::socketpair().unwrap();
-/// use std::os::fd::AsFd;
-/// let ready = multiproc_sys::process::poll_readable(&[a.as_fd()], Some(Duration::ZERO)).unwrap();
-/// assert_eq!(ready, vec![false]);
-/// drop(b);
-/// let ready = multiproc_sys::process::poll_readable(&[a.as_fd()], None).unwrap();
-/// assert_eq!(ready, vec![true]);
-/// ```
-///
-/// # References
-/// - [`poll(2)`](https://man7.org/linux/man-pages/man2/poll.2.html)
-pub fn poll_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Result<Vec<bool>> {
-    use rustix::event::{PollFd, PollFlags};
-    let deadline = timeout.map(|t| Instant::now().checked_add(t));
-    loop {
-        let mut pfds: Vec<PollFd<'_>> = fds
-            .iter()
-            .map(|fd| PollFd::new(fd, PollFlags::IN))
-            .collect();
-        let ts = match deadline {
-            None | Some(None) => None,
-            Some(Some(d)) => {
-                let left = d.saturating_duration_since(Instant::now());
-                Some(rustix::time::Timespec {
-                    tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
-                    tv_nsec: i64::from(left.subsec_nanos()),
-                })
-            }
-        };
-        match rustix::event::poll(&mut pfds, ts.as_ref()) {
-            Ok(_) => {
-                return Ok(pfds
-                    .iter()
-                    .map(|p| {
-                        p.revents().intersects(
-                            PollFlags::IN | PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL,
-                        )
-                    })
-                    .collect());
-            }
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// `poll(fd, POLLOUT, -1)`—waits until `fd` can be written to (or has failed).
-///
-/// # Errors
-///
-/// Errors from `poll(2)` other than `EINTR`.
-///
-/// # Examples
-///
-/// ```
-/// let (a, _b) = multiproc_sys::process::socketpair().unwrap();
-/// use std::os::fd::AsFd;
-/// multiproc_sys::process::poll_writable(a.as_fd()).unwrap();
-/// ```
-pub fn poll_writable(fd: BorrowedFd<'_>) -> io::Result<()> {
-    use rustix::event::{PollFd, PollFlags};
-    loop {
-        let mut pfd = [PollFd::new(&fd, PollFlags::OUT)];
-        match rustix::event::poll(&mut pfd, None) {
-            Ok(_) => return Ok(()),
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
 /// `write(2, bytes)`—writes to stderr directly, without std's stderr lock (which another
 /// thread may have held at the moment of a `fork`). Errors are ignored.
 ///
@@ -932,7 +721,7 @@ mod tests {
     #[test]
     fn close_except_keeps_listed() {
         // Runs in a forked child so that closing descriptors cannot disturb the test harness.
-        let (a, b) = socketpair().unwrap();
+        let (a, b) = crate::fd::socketpair().unwrap();
         // SAFETY: the child only makes raw syscalls and exits.
         match unsafe { fork() }.unwrap() {
             Fork::Child => {

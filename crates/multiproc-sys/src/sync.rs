@@ -163,14 +163,22 @@ mod futex {
 mod futex {
     //! The futex model: one loom mutex guards the "kernel", and waiters park on a condition
     //! variable chosen by the word's address. The value check and the sleep happen under the
-    //! mutex, as in the kernel, so a wake that races with a wait is never lost by the model itself.
+    //! mutex, as in the kernel, so a wake that races with a wait is never lost by the model
+    //! itself. A wake of `n` wakes at most `n` sleepers (one `notify_one` each), so protocols that
+    //! wake too few are caught as deadlocks, not hidden by a broadcast.
     use super::{AtomicU32, FutexWait, Instant};
     use loom::sync::{Condvar, Mutex};
     use std::collections::HashMap;
     use std::sync::atomic::Ordering;
 
+    /// The sleepers of one futex word: their condition variable and how many sleep on it.
+    struct Queue {
+        cv: std::sync::Arc<Condvar>,
+        sleepers: usize,
+    }
+
     struct Table {
-        lock: Mutex<HashMap<usize, std::sync::Arc<Condvar>>>,
+        lock: Mutex<HashMap<usize, Queue>>,
     }
 
     loom::lazy_static! {
@@ -190,23 +198,29 @@ mod futex {
             loom::thread::yield_now();
             return FutexWait::TimedOut;
         }
-        let cv = map
-            .entry(key)
-            .or_insert_with(|| std::sync::Arc::new(Condvar::new()))
-            .clone();
+        let queue = map.entry(key).or_insert_with(|| Queue {
+            cv: std::sync::Arc::new(Condvar::new()),
+            sleepers: 0,
+        });
+        queue.sleepers += 1;
+        let cv = queue.cv.clone();
+        // The waker takes us off the count when it wakes us.
         map = cv.wait(map).unwrap();
         drop(map);
         FutexWait::Woken
     }
 
-    pub(super) fn wake(word: &AtomicU32, _n: u32) -> usize {
+    pub(super) fn wake(word: &AtomicU32, n: u32) -> usize {
         let key = word as *const AtomicU32 as usize;
-        let map = TABLE.lock.lock().unwrap();
-        match map.get(&key) {
-            // Waking every waiter is allowed: futex callers must tolerate spurious wake-ups.
-            Some(cv) => {
-                cv.notify_all();
-                1
+        let mut map = TABLE.lock.lock().unwrap();
+        match map.get_mut(&key) {
+            Some(queue) => {
+                let woken = queue.sleepers.min(n as usize);
+                for _ in 0..woken {
+                    queue.cv.notify_one();
+                }
+                queue.sleepers -= woken;
+                woken
             }
             None => 0,
         }
@@ -241,7 +255,7 @@ pub fn futex_wait(word: &AtomicU32, expected: u32, deadline: Option<Instant>) ->
 
 /// `futex(word, FUTEX_WAKE, n)`—wakes up to `n` waiters sleeping on `word` in any process.
 ///
-/// Returns how many were woken (the loom model may wake more than `n` and reports 0 or 1).
+/// Returns how many were woken.
 ///
 /// # Examples
 ///

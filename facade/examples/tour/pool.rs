@@ -1,13 +1,13 @@
 //! Tour stop: a pool of worker processes — `map`, lazy `imap` over an endless input,
-//! `starmap`, `apply_async` with callbacks, a panicking task, a worker killed with `SIGKILL` in
-//! the middle of a task (where CPython's pool hangs forever), and a `ProcessPoolExecutor` with
-//! futures.
+//! `starmap`, `apply_async` with callbacks, a panicking task, a busy and an idle worker killed
+//! with `SIGKILL` (the busy one's task fails alone, where CPython's pool hangs forever; the idle
+//! one's death costs nothing), and a `ProcessPoolExecutor` with futures.
 
 use std::sync::mpsc;
 use std::time::Duration;
 
 use multiproc::pool::Error;
-use multiproc::{Pool, ProcessPoolExecutor, as_completed};
+use multiproc::{Connection, Pipe, Pool, ProcessPoolExecutor, as_completed};
 
 fn square(x: u64) -> u64 {
     x * x
@@ -22,7 +22,12 @@ fn checked_sqrt(x: f64) -> f64 {
     x.sqrt()
 }
 
-fn sleepy_pid(ms: u64) -> u32 {
+/// Sleeps `ms` milliseconds and answers the worker's pid. With a connection, it first says
+/// "started" on it, so that the tour knows the task is running before killing its worker.
+fn nap((ms, started): (u64, Option<Connection>)) -> u32 {
+    if let Some(c) = started {
+        let _ = c.send_bytes(b"started");
+    }
     std::thread::sleep(Duration::from_millis(ms));
     std::process::id()
 }
@@ -69,27 +74,46 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         other => println!("  apply(sqrt, -1.0) unexpectedly gave {other:?}"),
     }
 
-    // A worker dies mid-task: only its task fails, and the pool replaces it. First make both
-    // workers run `sleepy_pid` (each worker is specialised to one function), then give one of
-    // them a long task and kill both: the busy one and the idle one.
-    println!("  workers now: {:?}", pool.map(sleepy_pid, [10, 10])?);
-    let victim = pool.apply_async(sleepy_pid, 30_000);
-    std::thread::sleep(Duration::from_millis(200));
+    // Workers die: the busy one costs its task, the idle one nothing. First make both workers
+    // run `nap` (each worker is specialised to one function), then give one of them a long
+    // task, wait until it has started, and kill both workers.
+    println!(
+        "  workers now: {:?}",
+        pool.map(nap, [(10, None), (10, None)])?
+    );
+    let (tell, started) = Pipe(true)?;
+    let victim = pool.apply_async(nap, (30_000, Some(tell)));
+    if !started.poll(Some(Duration::from_secs(20)))? {
+        return Err("the long task did not start within 20 s".into());
+    }
+    started.recv_bytes()?;
     let pids = pool.pids();
     for pid in &pids {
         std::process::Command::new("kill")
             .args(["-KILL", &pid.to_string()])
             .status()?;
     }
-    println!("  killed the workers {pids:?} with SIGKILL:");
-    match victim.get() {
-        Err(e) => println!("    its task: Err({e})"),
-        Ok(v) => println!("    its task finished anyway: {v}"),
-    }
+    println!("  killed both workers {pids:?} with SIGKILL, one busy with a 30 s task, one idle:");
+    let busy = match victim.get() {
+        Err(e @ Error::WorkerLost { pid, .. }) => {
+            println!("    the busy worker's task fails alone: Err({e})");
+            pid
+        }
+        Err(e) => {
+            println!("    the busy worker's task: Err({e})");
+            None
+        }
+        Ok(v) => {
+            println!("    the busy worker's task finished anyway: {v}");
+            None
+        }
+    };
+    let idle: Vec<i32> = pids.iter().copied().filter(|&p| Some(p) != busy).collect();
+    let fresh = pool.map(nap, [(0, None), (0, None)])?;
     println!(
-        "    and the pool goes on with new workers: {:?}",
-        pool.map(sleepy_pid, [0, 0])?
+        "    the idle worker {idle:?} had started nothing, so its death cost nothing: the next"
     );
+    println!("    map (even a chunk handed to it as it died) runs on fresh workers: {fresh:?}");
     drop(pool);
 
     let executor = ProcessPoolExecutor::new(2)?;

@@ -5,7 +5,7 @@ Round trip parent <-> forked child: the parent sends a message, the child echoes
 Prints one JSON object per line, time per round trip (one criterion iteration):
   {"id": "W1_roundtrip/cpython/64B", "ns_per_iter": 31600.0}          send_bytes/recv_bytes
   {"id": "W1_roundtrip/cpython_typed/64B", "ns_per_iter": 35000.0}    send/recv (pickle)
-Usage: python3 benches/python/pipe.py [--quick]
+Usage: python3 benches/python/mp_pipe.py [--quick]
 """
 import json
 import multiprocessing as mp

@@ -7,7 +7,7 @@ Prints one JSON object per line, e.g.
   {"id": "W3_1MiB/cpython_queue/1MiB", "ns_per_iter": 1500000.0}
 The time is per criterion iteration of the Rust bench: one message (an int for W2/W2b, a
 1 MiB bytes object for W3), from the first put to the last get, processes included.
-Usage: python3 benches/python/queue.py [--quick]
+Usage: python3 benches/python/mp_queue.py [--quick]
 """
 import os
 import sys

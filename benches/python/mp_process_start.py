@@ -3,7 +3,7 @@
 
 Prints one JSON object per line, e.g.
   {"id": "W4_start_join/cpython_fork/empty", "ns_per_iter": 2980000.0}
-Usage: python3 benches/python/process_start.py [--quick]
+Usage: python3 benches/python/mp_process_start.py [--quick]
 """
 import json
 import multiprocessing as mp

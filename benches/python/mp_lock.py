@@ -7,7 +7,7 @@ Prints one JSON object per line, e.g.
   {"id": "W8_pingpong/cpython/round_trip", "ns_per_iter": 7300.0}
 The time is per criterion iteration of the Rust bench: one locked increment (W6_counter, over
 both processes), one acquire + release (W6_uncontended), one round trip (W8_pingpong).
-Usage: python3 benches/python/lock.py [--quick]
+Usage: python3 benches/python/mp_lock.py [--quick]
 """
 import json
 import multiprocessing as mp

@@ -9,19 +9,14 @@ Prints one JSON object per line, e.g.
   {"id": "W5a_map_squares/cpython/1M", "ns_per_iter": 257000000.0}
   {"id": "W5b_cpu_tasks/cpython/2000x1ms", "ns_per_iter": 1100000000.0}
   {"id": "W5b_cpu_tasks/cpython_efficiency/2000x1ms", "efficiency": 0.93}
-Usage: python3 benches/python/pool.py [--quick]
+Usage: python3 benches/python/mp_pool.py [--quick]
 """
 import json
 import os
 import sys
 import time
 
-# This directory holds queue.py, which would shadow the standard library's `queue` module that
-# multiprocessing.pool imports: drop it from the import path first.
-_here = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
-
-import multiprocessing as mp  # noqa: E402
+import multiprocessing as mp
 
 
 def square(x):
