@@ -662,20 +662,20 @@ fn a_chunk_sent_to_an_idle_worker_that_is_dying_is_retried() {
     // sentinel is not readable yet) and hand it the chunk. The worker never acknowledges the
     // chunk, so the chunk goes to a fresh worker instead of failing with `WorkerLost`.
     watchdog(60);
-    let p = pool(1, StartMethod::Fork);
-    let mut pid = p.apply(pid_of, 0).unwrap();
-    for round in 0..40 {
-        sigkill(i32::try_from(pid).unwrap());
-        let next = p.apply(pid_of, 0);
-        match next {
-            Ok(n) => {
-                assert_ne!(n, pid, "round {round}: the killed worker answered");
-                pid = n;
+    for m in [StartMethod::Fork, StartMethod::Forkserver] {
+        let p = pool(1, m);
+        let mut pid = p.apply(pid_of, 0).unwrap();
+        for round in 0..30 {
+            sigkill(i32::try_from(pid).unwrap());
+            match p.apply(pid_of, 0) {
+                Ok(n) => {
+                    assert_ne!(n, pid, "{m:?} round {round}: the killed worker answered");
+                    pid = n;
+                }
+                Err(e) => panic!("{m:?} round {round}: a chunk no worker started failed: {e:?}"),
             }
-            Err(e) => panic!("round {round}: a chunk no worker started failed: {e:?}"),
         }
     }
-    drop(p);
     assert!(zombie_children().is_empty());
 }
 

@@ -312,15 +312,7 @@ fn start_fork(target: Box<dyn Target>, spec: &Spec) -> Result<Started> {
             drop(err);
             drop(out);
             drop(theirs);
-            let pidfd = match sys::pidfd_open(pid) {
-                Ok(fd) => fd,
-                Err(e) => {
-                    // Out of descriptors, most likely: do not leave an unwatched child behind.
-                    let _ = sys::kill(pid, sys::Signal::Kill);
-                    let _ = sys::waitpid(pid, true);
-                    return Err(e.into());
-                }
-            };
+            let pidfd = pidfd_or_reap(pid)?;
             Started::new(
                 pid,
                 spec.daemon,
@@ -364,6 +356,19 @@ pub(crate) fn exec_self(kind: &str, theirs: &OwnedFd) -> Result<i32> {
     Ok(cmd.spawn(Some(theirs.as_fd()))?)
 }
 
+/// Opens a pidfd for the fresh child `pid`; if that fails (out of descriptors, most likely),
+/// kills and reaps the child so that no unwatched process is left behind.
+pub(crate) fn pidfd_or_reap(pid: i32) -> Result<OwnedFd> {
+    match sys::pidfd_open(pid) {
+        Ok(fd) => Ok(fd),
+        Err(e) => {
+            let _ = sys::kill(pid, sys::Signal::Kill);
+            let _ = sys::waitpid(pid, true);
+            Err(e.into())
+        }
+    }
+}
+
 fn start_spawn(target: &dyn Target, spec: &Spec) -> Result<Started> {
     let call = target.portable()?;
     let mut req = request_header(spec);
@@ -374,14 +379,7 @@ fn start_spawn(target: &dyn Target, spec: &Spec) -> Result<Started> {
     let (ours, theirs) = fd::socketpair()?;
     let pid = exec_self("child", &theirs)?;
     drop(theirs);
-    let pidfd = match sys::pidfd_open(pid) {
-        Ok(fd) => fd,
-        Err(e) => {
-            let _ = sys::kill(pid, sys::Signal::Kill);
-            let _ = sys::waitpid(pid, true);
-            return Err(e.into());
-        }
-    };
+    let pidfd = pidfd_or_reap(pid)?;
     let fds: Vec<_> = call.fds.iter().map(AsFd::as_fd).collect();
     if let Err(e) = codec::write_frame(ours.as_fd(), &body, &fds) {
         // The child died before reading its request: reap it and report.

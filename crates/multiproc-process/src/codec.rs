@@ -13,7 +13,9 @@ use multiproc_sys::fd::{self, Interest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::bootstrap::ChildRequest;
 use crate::error::{Error, Result};
+use crate::target::Report;
 
 /// The largest frame accepted (1 GiB).
 pub(crate) const MAX_FRAME: usize = 1 << 30;
@@ -91,20 +93,38 @@ pub(crate) enum Progress {
     Eof,
 }
 
-impl FrameReader {
-    fn complete(&self) -> Result<Option<usize>> {
-        if self.buf.len() < 4 {
-            return Ok(None);
-        }
-        let mut len = [0u8; 4];
-        len.copy_from_slice(&self.buf[..4]);
-        let len = usize::try_from(u32::from_le_bytes(len)).unwrap_or(usize::MAX);
-        if len > MAX_FRAME {
-            return Err(Error::Protocol("frame length over the limit".into()));
-        }
-        Ok((self.buf.len() >= 4 + len).then_some(len))
+/// Parses the 4-byte little-endian length at the start of `buf`: `Ok(None)` while the header
+/// is incomplete, otherwise the announced body length.
+///
+/// A pure function over untrusted bytes: a length above [`MAX_FRAME`] is an error, and nothing
+/// is allocated.
+pub(crate) fn announced_len(buf: &[u8]) -> Result<Option<usize>> {
+    let Some(header) = buf.first_chunk::<4>() else {
+        return Ok(None);
+    };
+    let len = usize::try_from(u32::from_le_bytes(*header)).unwrap_or(usize::MAX);
+    if len > MAX_FRAME {
+        return Err(Error::Protocol("frame length over the limit".into()));
     }
+    Ok(Some(len))
+}
 
+/// Splits the first whole frame off `buf`: `Ok(Some((body, rest)))`, or `Ok(None)` when more
+/// bytes are needed.
+pub(crate) fn split_frame(buf: &[u8]) -> Result<Option<(&[u8], &[u8])>> {
+    Ok(match announced_len(buf)? {
+        Some(len) => buf.get(4..).and_then(|b| b.split_at_checked(len)),
+        None => None,
+    })
+}
+
+/// Reads the 4-byte little-endian `i32` (a pid or an exit code) at the start of a status
+/// stream; `None` while fewer than 4 bytes have arrived.
+pub(crate) fn decode_code(buf: &[u8]) -> Option<i32> {
+    buf.first_chunk::<4>().map(|b| i32::from_le_bytes(*b))
+}
+
+impl FrameReader {
     fn take(&mut self, len: usize) -> Progress {
         let body = self.buf[4..4 + len].to_vec();
         self.buf.drain(..4 + len);
@@ -117,15 +137,10 @@ impl FrameReader {
     /// 1 MiB more at a time), so no large scratch buffer is zeroed per call.
     pub(crate) fn poll(&mut self, sock: impl AsFd) -> Result<Progress> {
         loop {
-            let want = match self.complete()? {
-                Some(len) => return Ok(self.take(len)),
-                None if self.buf.len() < 4 => 64,
-                None => {
-                    let mut len = [0u8; 4];
-                    len.copy_from_slice(&self.buf[..4]);
-                    let len = usize::try_from(u32::from_le_bytes(len)).unwrap_or(usize::MAX);
-                    (4 + len - self.buf.len()).min(1 << 20)
-                }
+            let want = match announced_len(&self.buf)? {
+                None => 64,
+                Some(len) if self.buf.len() - 4 >= len => return Ok(self.take(len)),
+                Some(len) => (4 + len - self.buf.len()).min(1 << 20),
             };
             if self.eof {
                 return Ok(Progress::Eof);
@@ -174,6 +189,51 @@ pub(crate) fn read_frame(sock: impl AsFd) -> Result<(Vec<u8>, Vec<OwnedFd>)> {
     }
 }
 
+/// Runs every decoder that reads bytes from another process over `data`: frame splitting, the
+/// status stream's code, the child's request, the child's report and a returned value. Used by
+/// the `process_codec` fuzz target; it must never panic, hang or allocate without bound.
+///
+/// # Examples
+///
+/// ```
+/// multiproc_process::__fuzz::decode(&[4, 0, 0, 0, 2, 1, b'x', 0xff]);
+/// multiproc_process::__fuzz::decode(&u32::MAX.to_le_bytes());
+/// ```
+pub fn fuzz_decode(data: &[u8]) {
+    let _ = decode_code(data);
+    let mut rest = data;
+    loop {
+        match split_frame(rest) {
+            Ok(Some((body, tail))) => {
+                assert_eq!(
+                    4 + body.len() + tail.len(),
+                    rest.len(),
+                    "frame split lost bytes"
+                );
+                decode_body(body);
+                rest = tail;
+            }
+            Ok(None) => break,
+            Err(_) => {
+                assert!(announced_len(rest).is_err());
+                break;
+            }
+        }
+    }
+    decode_body(data);
+}
+
+fn decode_body(body: &[u8]) {
+    if let Ok(report) = from_bytes::<Report>(body) {
+        let _ = crate::bootstrap::decode_report::<(String, Vec<u8>, Option<u64>)>(
+            Some((report, Vec::new())),
+            None,
+        );
+    }
+    let _ = from_bytes::<ChildRequest>(body);
+    let _ = decode_value::<(String, Vec<u32>)>(body, Vec::new());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,11 +259,39 @@ mod tests {
     }
 
     #[test]
+    fn too_many_handles_for_one_frame_is_an_error() {
+        let (a, b) = fd::socketpair().unwrap();
+        fd::set_nonblocking(&b, true).unwrap();
+        let (x, _y) = fd::socketpair().unwrap();
+        let many = vec![x.as_fd(); 130];
+        // One frame of 8 bytes whose pieces carry 260 fds in all (over the per-message cap).
+        fd::send_with_fds(&a, &[IoSlice::new(&[8, 0, 0, 0, 1])], &many).unwrap();
+        let mut reader = FrameReader::default();
+        assert!(matches!(reader.poll(&b), Ok(Progress::Pending)));
+        assert_eq!(reader.fds.len(), 130);
+        fd::send_with_fds(&a, &[IoSlice::new(&[2])], &many).unwrap();
+        assert!(matches!(reader.poll(&b), Err(Error::Protocol(_))));
+        assert!(reader.fds.is_empty());
+    }
+
+    #[test]
     fn truncated_frame_is_end_of_stream() {
         let (a, b) = fd::socketpair().unwrap();
         fd::send_with_fds(&a, &[IoSlice::new(&[10, 0, 0, 0, 1, 2])], &[]).unwrap();
         drop(a);
         assert!(read_frame(&b).is_err());
+    }
+
+    #[test]
+    fn split_frame_handles_partial_and_hostile_input() {
+        assert!(split_frame(&[1, 0]).unwrap().is_none());
+        assert!(split_frame(&[3, 0, 0, 0, 1, 2]).unwrap().is_none());
+        let (body, rest) = split_frame(&[2, 0, 0, 0, 7, 8, 9]).unwrap().unwrap();
+        assert_eq!((body, rest), (&[7u8, 8][..], &[9u8][..]));
+        assert!(split_frame(&u32::MAX.to_le_bytes()).is_err());
+        assert_eq!(decode_code(&(-9i32).to_le_bytes()), Some(-9));
+        assert_eq!(decode_code(&[1, 2, 3]), None);
+        fuzz_decode(&[5, 0, 0, 0, 0, 3, b'a', b'b', b'c']);
     }
 
     #[test]

@@ -61,14 +61,7 @@ fn launch() -> Result<Client> {
     let (ours, theirs) = fd::socketpair()?;
     let pid = bootstrap::exec_self("forkserver", &theirs)?;
     drop(theirs);
-    let pidfd = match sys::pidfd_open(pid) {
-        Ok(fd) => fd,
-        Err(e) => {
-            let _ = sys::kill(pid, sys::Signal::Kill);
-            let _ = sys::waitpid(pid, true);
-            return Err(e.into());
-        }
-    };
+    let pidfd = bootstrap::pidfd_or_reap(pid)?;
     Ok(Client {
         ctl: ours,
         pid,
@@ -140,9 +133,7 @@ fn ask(client: &Client, body: &[u8], arg_fds: &[OwnedFd]) -> Result<(i32, OwnedF
         }
         got.extend_from_slice(&buf[..n]);
     }
-    let mut b = [0u8; 4];
-    b.copy_from_slice(&got);
-    let pid = i32::from_le_bytes(b);
+    let pid = codec::decode_code(&got).unwrap_or(0);
     if pid <= 0 {
         return Err(Error::Forkserver("the forkserver could not fork".into()));
     }

@@ -59,6 +59,12 @@ mod process;
 mod started;
 mod target;
 
+/// Entry points for the fuzz targets; not part of the public API.
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use crate::codec::fuzz_decode as decode;
+}
+
 pub use context::{
     Context, StartMethod, get_all_start_methods, get_context, get_start_method, set_start_method,
 };

@@ -155,10 +155,8 @@ impl Started {
                             break;
                         }
                     }
-                    if st.status_buf.len() >= 4 {
-                        let mut b = [0u8; 4];
-                        b.copy_from_slice(&st.status_buf[..4]);
-                        st.exit = Some(ExitStatus::from_code(i32::from_le_bytes(b)));
+                    if let Some(code) = codec::decode_code(&st.status_buf) {
+                        st.exit = Some(ExitStatus::from_code(code));
                         st.lost = false;
                         st.gone = true;
                     }

@@ -10,7 +10,8 @@ use std::time::Duration;
 use multiproc_pipe::{Connection, pipe};
 use multiproc_process::{Context, StartMethod, current_process, parent_process};
 
-use common::{METHODS, watchdog, zombie_children};
+use common::METHODS;
+use multiproc_testkit::{watchdog, zombie_children};
 
 /// A second handle on the same connection end (through handle transfer's fd duplication).
 fn dup(conn: &Connection) -> Connection {

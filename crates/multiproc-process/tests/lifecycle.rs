@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use multiproc_pipe::{Connection, pipe};
 use multiproc_process::{Context, Error, StartMethod, forkserver_pid, parent_process};
 
-use common::{METHODS, pid_alive, watchdog, zombie_children};
+use common::METHODS;
+use multiproc_testkit::{open_fd_numbers, pid_alive, watchdog, zombie_children};
 
 fn park(_: ()) {
     loop {
@@ -217,7 +218,7 @@ fn no_descriptor_leaks_into_children() {
     }
     drop((x, y, files));
     // And the parent does not accumulate descriptors per child.
-    let before = common::open_fds().len();
+    let before = open_fd_numbers().len();
     for m in METHODS {
         for _ in 0..5 {
             let mut p = Context::new(m).process(|()| (), ());
@@ -227,9 +228,9 @@ fn no_descriptor_leaks_into_children() {
     }
     // The forkserver's control socket and pidfd are the only additions.
     assert!(
-        common::open_fds().len() <= before + 2,
+        open_fd_numbers().len() <= before + 2,
         "{:?}",
-        common::open_fds()
+        open_fd_numbers()
     );
     assert!(zombie_children().is_empty());
 }

@@ -15,7 +15,8 @@ use multiproc_process::{
 };
 use serde::{Deserialize, Serialize};
 
-use common::{METHODS, watchdog, zombie_children};
+use common::METHODS;
+use multiproc_testkit::{watchdog, zombie_children};
 
 fn square(x: u64) -> u64 {
     x * x

@@ -4,8 +4,10 @@
 //!   the child when it is exceeded, so a hang fails the test instead of eating CI.
 //! - [`watchdog`] aborts the whole test process after a budget, for tests whose blocking calls
 //!   have no timeout of their own.
-//! - [`open_fds`] and [`dev_shm`] let a test check that it leaked no descriptor and no
-//!   `/dev/shm` entry.
+//! - [`open_fds`], [`open_fd_numbers`] and [`dev_shm`] let a test check that it leaked no
+//!   descriptor and no `/dev/shm` entry.
+//! - [`children`], [`zombie_children`] and [`pid_alive`] read `/proc` to check that a test
+//!   reaped every child it started and that a killed process is really gone.
 //!
 //! The crate sits below the process crate on purpose: the lower crates test themselves with it
 //! without depending on `multiproc-process`.
@@ -292,4 +294,113 @@ pub fn dev_shm() -> Vec<String> {
 pub fn own_dev_shm() -> Vec<String> {
     let pid = format!("_{}_", std::process::id());
     dev_shm().into_iter().filter(|n| n.contains(&pid)).collect()
+}
+
+/// The numbers of this process's open file descriptors, sorted (for a readable message when a
+/// leak check fails; [`open_fds`] is the count).
+///
+/// # Examples
+///
+/// ```
+/// let fds = multiproc_testkit::open_fd_numbers();
+/// assert!(fds.contains(&0) || fds.contains(&2));
+/// assert!(fds.windows(2).all(|w| w[0] < w[1]));
+/// ```
+pub fn open_fd_numbers() -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return Vec::new();
+    };
+    let mut v: Vec<i32> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    // The directory handle of `read_dir` itself was listed too; drop it if it is closed now.
+    v.retain(|&fd| std::fs::symlink_metadata(format!("/proc/self/fd/{fd}")).is_ok());
+    v.sort_unstable();
+    v
+}
+
+/// The state letter (`R`, `S`, `Z`, ...) and parent pid of process `pid`, from
+/// `/proc/<pid>/stat`; `None` when there is no such process.
+fn stat(pid: i32) -> Option<(char, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may itself contain `)` or spaces.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some((state, ppid))
+}
+
+/// This process's children (including zombies not yet reaped), each with its state letter from
+/// `/proc/<pid>/stat` (`Z` for a zombie).
+///
+/// # Examples
+///
+/// ```
+/// use multiproc_testkit::{children, fork};
+///
+/// let child = fork(|| std::thread::sleep(std::time::Duration::from_secs(30)));
+/// let pid = child.pid();
+/// assert!(children().iter().any(|&(p, _)| p == pid));
+/// child.kill(); // kills and reaps
+/// assert!(children().iter().all(|&(p, _)| p != pid));
+/// ```
+pub fn children() -> Vec<(i32, char)> {
+    let Ok(me) = i32::try_from(std::process::id()) else {
+        return Vec::new();
+    };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out: Vec<(i32, char)> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| match stat(pid) {
+            Some((state, ppid)) if ppid == me => Some((pid, state)),
+            _ => None,
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Pids of this process's children that have ended but were not reaped (zombies); a test that
+/// cleaned up after itself finds none.
+///
+/// # Examples
+///
+/// ```
+/// use multiproc_testkit::{DEADLINE, fork_code, zombie_children};
+/// use std::time::{Duration, Instant};
+///
+/// let child = fork_code(|| 0);
+/// let end = Instant::now() + DEADLINE;
+/// while !zombie_children().contains(&child.pid()) {
+///     assert!(Instant::now() < end, "the child never ended");
+///     std::thread::sleep(Duration::from_millis(1));
+/// }
+/// let pid = child.pid();
+/// assert!(child.join(DEADLINE)); // reaps
+/// assert!(!zombie_children().contains(&pid));
+/// ```
+pub fn zombie_children() -> Vec<i32> {
+    children()
+        .into_iter()
+        .filter(|&(_, state)| state == 'Z')
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// Whether a process with this pid exists and is not a zombie (any process, not only our
+/// children).
+///
+/// # Examples
+///
+/// ```
+/// let me = i32::try_from(std::process::id()).unwrap();
+/// assert!(multiproc_testkit::pid_alive(me));
+/// assert!(!multiproc_testkit::pid_alive(-1));
+/// ```
+pub fn pid_alive(pid: i32) -> bool {
+    pid > 0 && stat(pid).is_some_and(|(state, _)| state != 'Z')
 }

@@ -1,49 +1,11 @@
-//! Test helpers of the pool tests (the watchdog and fd count come from `multiproc-testkit`):
-//! our children and zombies, polling with a deadline, `SIGKILL` by pid.
-#![allow(dead_code)]
+//! Test helpers of the pool tests: polling with a deadline, `SIGKILL` by pid. The watchdog, the
+//! fd count and the zombie / liveness checks come from `multiproc-testkit` (re-exported here so
+//! that every test file finds them under `common::`).
+#![allow(dead_code, unused_imports)]
 
 use std::time::{Duration, Instant};
 
-/// Our children, with their state letter.
-pub(crate) fn children() -> Vec<(i32, String)> {
-    let me = std::process::id().to_string();
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.len() > 1 && fields[1] == me {
-            out.push((pid, fields[0].to_string()));
-        }
-    }
-    out
-}
-
-/// Pids of our zombie children.
-pub(crate) fn zombie_children() -> Vec<i32> {
-    children()
-        .into_iter()
-        .filter(|(_, s)| s == "Z")
-        .map(|(p, _)| p)
-        .collect()
-}
-
-/// Whether a process with this pid exists and is not a zombie.
-pub(crate) fn pid_alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, r)| !r.trim().starts_with('Z')),
-        Err(_) => false,
-    }
-}
+pub(crate) use multiproc_testkit::{pid_alive, zombie_children};
 
 /// Polls `cond` until it holds or `secs` pass.
 pub(crate) fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
