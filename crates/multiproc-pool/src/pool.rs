@@ -144,7 +144,9 @@ impl<In: Initializer> PoolBuilder<In> {
     }
 
     /// Fails a task that runs longer than `timeout` with [`Error::TaskTimedOut`], killing and
-    /// replacing its worker (a chunk of `n` tasks gets `n × timeout`).
+    /// replacing its worker (a chunk of `n` tasks gets `n × timeout`, counted from the moment
+    /// the worker takes the chunk; a worker that does not take it within that time either, say
+    /// stuck in its initializer, is treated the same way).
     ///
     /// # Examples
     ///
