@@ -24,7 +24,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-BENCHES = ["pipe", "process_start", "lock", "queue"]
+BENCHES = ["pipe", "process_start", "lock", "queue", "pool"]
 
 
 def run(benches, quick):

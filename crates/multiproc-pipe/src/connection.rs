@@ -22,6 +22,14 @@ const READ_BUF_LEN: usize = 64 * 1024;
 /// single `write` (below `PIPE_BUF`, so the write is also atomic).
 const SMALL_FRAME_LEN: usize = 512;
 
+/// The pipe buffer a pipe end grows to, at most, when it sends frames larger than its buffer:
+/// a 1 MiB frame through the default 64 KiB buffer costs 16 hand-offs between the processes.
+/// 1 MiB is the kernel's default `/proc/sys/fs/pipe-max-size`.
+const MAX_PIPE_BUF: usize = 1 << 20;
+
+/// The kernel's default pipe buffer.
+const DEFAULT_PIPE_BUF: usize = 64 * 1024;
+
 /// Largest chunk a long payload grows by before its bytes have arrived, so that a hostile
 /// length costs no more memory than the bytes actually sent.
 const GROW_STEP: usize = 4 << 20;
@@ -276,8 +284,9 @@ pub struct Connection {
     writable: bool,
     max_len: AtomicU64,
     reader: Mutex<Reader>,
-    /// Held while a frame is written.
-    writer: Mutex<()>,
+    /// Held while a frame is written; holds the capacity we know the outgoing pipe has (0 =
+    /// the kernel's default), so that large frames can grow it once.
+    writer: Mutex<usize>,
 }
 
 /// What carries a connection's bytes and descriptors.
@@ -375,7 +384,7 @@ impl Connection {
             writable,
             max_len: AtomicU64::new(DEFAULT_MAX_FRAME_LEN),
             reader: Mutex::new(Reader::new()),
-            writer: Mutex::new(()),
+            writer: Mutex::new(0),
         }
     }
 
@@ -534,7 +543,7 @@ impl Connection {
             IoSlice::new(body),
         ];
         let mut remaining: &mut [IoSlice<'_>] = &mut slices;
-        let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut known_capacity = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         match &self.transport {
             Transport::Socket { fd, .. } => {
                 let mut fds = fds;
@@ -551,6 +560,13 @@ impl Connection {
                     sysfd::send_with_fds(side, &[IoSlice::new(prefix)], fds)?;
                 }
                 let total = remaining.iter().map(|s| s.len()).sum::<usize>();
+                let capacity = (*known_capacity).max(DEFAULT_PIPE_BUF);
+                if total > capacity && capacity < MAX_PIPE_BUF {
+                    // Grow the pipe once for large frames; if the kernel refuses (a per-user
+                    // limit), stay with what we have and stop asking.
+                    let want = total.next_power_of_two().min(MAX_PIPE_BUF);
+                    *known_capacity = sysfd::set_pipe_size(tx, want).unwrap_or(MAX_PIPE_BUF);
+                }
                 if total <= SMALL_FRAME_LEN {
                     // One plain `write` of a small frame: a pipe write of at most PIPE_BUF
                     // bytes is atomic, and `write` takes the kernel's cheapest path.
