@@ -4,9 +4,10 @@
 //! A value is serialized with [postcard]; every file descriptor inside it is *not* written into
 //! the bytes. Instead the fd is duplicated into a side table that travels next to the bytes (as
 //! `SCM_RIGHTS` ancillary data on a Unix socket), and the bytes carry the fd's index in that
-//! table. On the receiving side the table is handed back to deserialization, which validates
-//! every index: an index out of range, or used twice, is an error, never a wrong or double-closed
-//! fd. Descriptors the message did not use are closed.
+//! table (one fd referenced several times travels once). On the receiving side the table is
+//! handed back to deserialization, which validates every index: an index out of range is an
+//! error, and every reference gets a descriptor of its own, so nothing is ever closed twice.
+//! Descriptors the message did not use are closed.
 //!
 //! fd-backed types (a [`SharedMemory`](crate::SharedMemory) segment, a pipe `Connection`, a
 //! lock, a queue) implement `Serialize`/`Deserialize` through [`fd::serialize`] and
@@ -427,7 +428,7 @@ pub mod fd {
     ///
     /// # Errors
     ///
-    /// A bad or reused index, or no side table (the value was not sent with handles).
+    /// An index out of range, or no side table (the value was not sent with handles).
     ///
     /// # Examples
     ///
