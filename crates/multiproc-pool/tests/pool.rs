@@ -69,7 +69,10 @@ fn map_keeps_order_under_every_method() {
             "{m:?}"
         );
         assert!(p.map(square, Vec::<u64>::new()).unwrap().is_empty());
-        assert_eq!(p.pids().len(), 2, "{m:?}");
+        // Workers start lazily, one per slot that takes a chunk: when one slot drains the
+        // chunks before the other's (slower, under spawn) worker is up, only one exists.
+        let workers = p.pids().len();
+        assert!((1..=2).contains(&workers), "{m:?}: {workers} workers");
     }
 }
 
