@@ -104,16 +104,6 @@ pub(crate) fn is_ack(frame: &[u8]) -> bool {
     frame.is_empty()
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "Box<dyn Any>".to_owned()
-    }
-}
-
 thread_local! {
     static IN_TASK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -187,7 +177,10 @@ pub(crate) fn run<In: Initializer, T: Task>(init: In, task: T, args: WorkerArgs<
                 Ok(()) => break,
                 Err(p) => {
                     let pos = (values.len() + failed.len()) as u64;
-                    failed.push((pos, Failure::Panicked(panic_message(p.as_ref()))));
+                    failed.push((
+                        pos,
+                        Failure::Panicked(multiproc_process::panic_message(p.as_ref())),
+                    ));
                 }
             }
         }

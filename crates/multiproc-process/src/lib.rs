@@ -71,3 +71,4 @@ pub use context::{
 pub use current::{CurrentProcess, ParentProcess, current_process, parent_process};
 pub use error::{ChildPanic, Error, Result};
 pub use process::{JoinHandle, Process, Run, active_children, cpu_count, exit, forkserver_pid};
+pub use target::panic_message;

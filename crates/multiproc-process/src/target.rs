@@ -193,7 +193,7 @@ pub(crate) fn call<R: Serialize>(f: impl FnOnce() -> R) -> Outcome {
         Err(payload) => {
             let recorded = lock_last_panic().and_then(|mut g| g.take());
             let panic = recorded.unwrap_or_else(|| ChildPanic {
-                message: payload_message(payload.as_ref()),
+                message: panic_message(payload.as_ref()),
                 location: None,
             });
             Outcome {
@@ -226,7 +226,16 @@ fn lock_last_panic() -> Option<std::sync::MutexGuard<'static, Option<ChildPanic>
     }
 }
 
-fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
+/// The message of a panic payload (`&str` or `String`; `"Box<dyn Any>"` for anything else), as
+/// std's panic hook prints it.
+///
+/// # Examples
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("boom {}", 7)).unwrap_err();
+/// assert_eq!(multiproc_process::panic_message(payload.as_ref()), "boom 7");
+/// ```
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -245,7 +254,7 @@ pub(crate) fn install_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let panic = ChildPanic {
-                message: payload_message(info.payload()),
+                message: panic_message(info.payload()),
                 location: info
                     .location()
                     .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),

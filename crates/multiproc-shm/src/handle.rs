@@ -140,6 +140,21 @@ fn with_context<R>(ctx: Context, f: impl FnOnce() -> R) -> (R, Context) {
     (out, ctx.unwrap_or(Context::Encode(Vec::new(), Vec::new())))
 }
 
+/// Runs `f` with no side table installed (restoring any outer one afterwards, even on panic),
+/// so that a handle met by `f` is refused with [`Error::NotTransferable`].
+fn without_handles<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Context>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0.take();
+            CONTEXT.with(|c| *c.borrow_mut() = prev);
+        }
+    }
+    let _restore = Restore(CONTEXT.with(|c| c.borrow_mut().take()));
+    DETAIL.with(|d| d.borrow_mut().take());
+    f()
+}
+
 fn fail(err: Error) -> String {
     let msg = err.to_string();
     DETAIL.with(|d| *d.borrow_mut() = Some(err));
@@ -248,11 +263,7 @@ pub fn decode_with_handles<T: DeserializeOwned>(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
-    DETAIL.with(|d| d.borrow_mut().take());
-    let prev = CONTEXT.with(|c| c.borrow_mut().take());
-    let out = postcard::to_stdvec(value);
-    CONTEXT.with(|c| *c.borrow_mut() = prev);
-    out.map_err(|e| refine(e, false))
+    without_handles(|| postcard::to_stdvec(value)).map_err(|e| refine(e, false))
 }
 
 /// Like [`encode`] but appends to `buf` (reusing its allocation).
@@ -270,12 +281,8 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
 /// # Ok::<(), multiproc_shm::handle::Error>(())
 /// ```
 pub fn encode_into<T: Serialize + ?Sized>(value: &T, buf: &mut Vec<u8>) -> Result<(), Error> {
-    DETAIL.with(|d| d.borrow_mut().take());
-    let prev = CONTEXT.with(|c| c.borrow_mut().take());
     let taken = std::mem::take(buf);
-    let out = postcard::to_extend(value, taken);
-    CONTEXT.with(|c| *c.borrow_mut() = prev);
-    *buf = out.map_err(|e| refine(e, false))?;
+    *buf = without_handles(|| postcard::to_extend(value, taken)).map_err(|e| refine(e, false))?;
     Ok(())
 }
 
@@ -295,11 +302,8 @@ pub fn encode_into<T: Serialize + ?Sized>(value: &T, buf: &mut Vec<u8>) -> Resul
 /// # Ok::<(), multiproc_shm::handle::Error>(())
 /// ```
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    DETAIL.with(|d| d.borrow_mut().take());
-    let prev = CONTEXT.with(|c| c.borrow_mut().take());
-    let out = postcard::take_from_bytes::<T>(bytes);
-    CONTEXT.with(|c| *c.borrow_mut() = prev);
-    let (value, rest) = out.map_err(|e| refine(e, true))?;
+    let (value, rest) =
+        without_handles(|| postcard::take_from_bytes::<T>(bytes)).map_err(|e| refine(e, true))?;
     if !rest.is_empty() {
         return Err(Error::TrailingBytes(rest.len()));
     }
