@@ -105,20 +105,88 @@ impl postcard::ser_flavors::Flavor for RingFlavor<'_, '_> {
     }
 }
 
+/// A postcard output into a stack buffer for small values. postcard's own `Slice` flavor calls
+/// `memcpy` for every field (a varint is one call of a few bytes), which was a fifth of a
+/// `put` of a `u64`; short pieces are copied with fixed-size moves here instead.
+struct Small {
+    buf: [u8; SMALL],
+    len: usize,
+}
+
+impl postcard::ser_flavors::Flavor for &mut Small {
+    type Output = ();
+
+    #[inline]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        let end = self.len + data.len();
+        let dst = self
+            .buf
+            .get_mut(self.len..end)
+            .ok_or(postcard::Error::SerializeBufferFull)?;
+        copy_short(dst, data);
+        self.len = end;
+        Ok(())
+    }
+
+    #[inline]
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        let slot = self
+            .buf
+            .get_mut(self.len)
+            .ok_or(postcard::Error::SerializeBufferFull)?;
+        *slot = data;
+        self.len += 1;
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+/// `dst.copy_from_slice(src)` for the few bytes of a varint or a short field, without a
+/// `memcpy` call: byte moves (postcard writes a varint byte by byte, so a wider load from it
+/// would stall on store forwarding), in a loop of fixed length that the compiler unrolls instead
+/// of turning it back into a call.
+#[inline]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    const SHORT: usize = 16;
+    if src.len() > SHORT || dst.len() != src.len() {
+        dst.copy_from_slice(src);
+        return;
+    }
+    for i in 0..SHORT {
+        if i < src.len() {
+            dst[i] = src[i];
+        }
+    }
+}
+
 /// Serializes with postcard into a ring message (`Err` carries the precise reason).
+#[inline]
 fn encode_into_ring<T: Serialize>(ring: &Ring, value: &T, wait: Wait) -> Result<(), RingOrEncode> {
-    let mut small = [0u8; SMALL];
-    match postcard::to_slice(value, &mut small) {
-        Ok(bytes) => {
+    let mut small = Small {
+        buf: [0; SMALL],
+        len: 0,
+    };
+    match postcard::serialize_with_flavor(value, &mut small) {
+        Ok(()) => {
+            let bytes = &small.buf[..small.len];
             let r = match wait {
                 Wait::Try => ring.try_send(bytes),
                 Wait::Until(d) => ring.send_deadline(bytes, d),
             };
-            return r.map_err(RingOrEncode::Ring);
+            r.map_err(RingOrEncode::Ring)
         }
-        Err(postcard::Error::SerializeBufferFull) => {}
-        Err(_) => return Err(RingOrEncode::Encode(precise(value))),
+        Err(postcard::Error::SerializeBufferFull) => encode_large(ring, value, wait),
+        Err(_) => Err(RingOrEncode::Encode(precise(value))),
     }
+}
+
+/// [`encode_into_ring`] for values over [`SMALL`] bytes: measured, then serialized straight
+/// into the ring. Kept out of line so the small path stays lean.
+#[inline(never)]
+fn encode_large<T: Serialize>(ring: &Ring, value: &T, wait: Wait) -> Result<(), RingOrEncode> {
     let len = postcard::experimental::serialized_size(value)
         .map_err(|_| RingOrEncode::Encode(precise(value)))?;
     let mut w = match wait {
@@ -145,6 +213,7 @@ fn encode_into_ring<T: Serialize>(ring: &Ring, value: &T, wait: Wait) -> Result<
 
 /// Re-runs serialization through `multiproc_shm::handle::encode` to learn why it failed
 /// (postcard drops custom messages; the handle module keeps them, e.g. "holds an OS handle").
+#[cold]
 fn precise<T: Serialize>(value: &T) -> multiproc_shm::handle::Error {
     match multiproc_shm::handle::encode(value) {
         Err(e) => e,
@@ -462,6 +531,13 @@ impl<T> Queue<T> {
     }
 }
 
+/// Decodes again through the handle module, whose error says precisely what went wrong.
+#[cold]
+#[inline(never)]
+fn decode_failed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, multiproc_shm::handle::Error> {
+    multiproc_shm::handle::decode::<T>(bytes)
+}
+
 pub(crate) fn get_error(e: RingError) -> GetError {
     match e {
         RingError::Empty | RingError::Timeout => GetError::Empty,
@@ -593,7 +669,7 @@ impl<T: DeserializeOwned> Queue<T> {
         // module, whose error says precisely what went wrong.
         let decode = |bytes: &[u8]| match postcard::take_from_bytes::<T>(bytes) {
             Ok((v, [])) => Ok(v),
-            _ => multiproc_shm::handle::decode::<T>(bytes),
+            _ => decode_failed::<T>(bytes),
         };
         let r = match wait {
             Wait::Try => self.ring.try_recv_with(decode),

@@ -10,6 +10,7 @@
 #![allow(unsafe_code)]
 
 use crate::Error;
+use crate::bias;
 use crate::layout::{self, RingHeader, check_capacity, count_diff, pack, pos_diff, unpack};
 use crate::mem::{Mem, us};
 use crate::record::{
@@ -17,6 +18,7 @@ use crate::record::{
     record_size,
 };
 use crate::wait::{self, Acquired, Spin};
+use multiproc_sys::sync::asymmetric;
 use multiproc_sys::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -49,6 +51,34 @@ pub(crate) struct Core {
     cached_tail: Padded<AtomicU64>,
     prod_spin: Spin,
     cons_spin: Spin,
+}
+
+/// How the calling thread holds a side for one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// Through the side's bias: there is no unlock, so the operation wakes the other side's
+    /// sleepers itself (it is "loud").
+    Biased,
+    /// Through the side's lock: the unlock wakes the other side's sleepers (see `wait::PEER`).
+    Locked,
+}
+
+impl Held {
+    /// Right after taking the lock (cleanly or from a dead holder, whose state is repaired by
+    /// now): bias the side to this thread if it may be.
+    fn after_lock(line: &crate::layout::LockLine, token: u32) -> Self {
+        if bias::try_bias(line, token) {
+            Self::Biased
+        } else {
+            Self::Locked
+        }
+    }
+
+    /// Whether the operation must notify the other side itself.
+    #[inline]
+    pub(crate) fn loud(self) -> bool {
+        self == Self::Biased
+    }
 }
 
 /// Where a reserved record goes.
@@ -101,18 +131,34 @@ impl Core {
 
     // ---------------------------------------------------------------- locks
 
-    pub(crate) fn lock_prod(&self, deadline: Option<Instant>) -> Option<()> {
-        let h = self.hdr();
-        let how = wait::lock(&h.prod_lock.word, deadline)?;
+    /// Takes the producer side for one operation: through the bias if this thread holds it,
+    /// else through the lock (biasing the side to this thread when it may). `None` on timeout.
+    #[inline]
+    pub(crate) fn acquire_prod(&self, deadline: Option<Instant>) -> Option<Held> {
+        let line = &self.hdr().prod_lock;
+        let token = asymmetric::thread_token();
+        if bias::enter(line, token) {
+            return Some(Held::Biased);
+        }
+        let how = wait::lock(line, deadline)?;
         if how == Acquired::Recovered {
             self.repair_prod();
         }
-        Some(())
+        Some(Held::after_lock(line, token))
+    }
+
+    /// Ends an operation begun with [`acquire_prod`](Self::acquire_prod).
+    #[inline]
+    pub(crate) fn release_prod(&self, held: Held) {
+        match held {
+            Held::Biased => bias::exit(&self.hdr().prod_lock),
+            Held::Locked => self.unlock_prod(),
+        }
     }
 
     pub(crate) fn try_lock_prod(&self) -> Option<()> {
         let h = self.hdr();
-        let how = wait::try_lock(&h.prod_lock.word)?;
+        let how = wait::try_lock(&h.prod_lock)?;
         if how == Acquired::Recovered {
             self.repair_prod();
         }
@@ -137,18 +183,33 @@ impl Core {
         }
     }
 
-    pub(crate) fn lock_cons(&self, deadline: Option<Instant>) -> Option<()> {
-        let h = self.hdr();
-        // Nothing to repair: the head word is the consumers' only commit point.
-        let how = wait::lock(&h.cons_lock.word, deadline)?;
-        if how == Acquired::Recovered {
-            h.misc.recoveries.fetch_add(1, Ordering::Relaxed);
+    /// Takes the consumer side for one operation, like [`acquire_prod`](Self::acquire_prod).
+    /// Nothing to repair after a dead holder: the head word is the consumers' only commit point.
+    #[inline]
+    pub(crate) fn acquire_cons(&self, deadline: Option<Instant>) -> Option<Held> {
+        let line = &self.hdr().cons_lock;
+        let token = asymmetric::thread_token();
+        if bias::enter(line, token) {
+            return Some(Held::Biased);
         }
-        Some(())
+        let how = wait::lock(line, deadline)?;
+        if how == Acquired::Recovered {
+            self.hdr().misc.recoveries.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(Held::after_lock(line, token))
+    }
+
+    /// Ends an operation begun with [`acquire_cons`](Self::acquire_cons).
+    #[inline]
+    pub(crate) fn release_cons(&self, held: Held) {
+        match held {
+            Held::Biased => bias::exit(&self.hdr().cons_lock),
+            Held::Locked => self.unlock_cons(),
+        }
     }
 
     pub(crate) fn try_lock_cons(&self) -> Option<()> {
-        let how = wait::try_lock(&self.hdr().cons_lock.word)?;
+        let how = wait::try_lock(&self.hdr().cons_lock)?;
         if how == Acquired::Recovered {
             self.hdr().misc.recoveries.fetch_add(1, Ordering::Relaxed);
         }

@@ -7,8 +7,8 @@
 //! offset 384   WaitLine  data_seq, data_waiters                       (consumers park here)
 //! offset 512   WaitLine  space_seq, space_waiters                     (producers park here)
 //! offset 640   MiscLine  done, join_waiters, recoveries               (joinable counter, diagnostics)
-//! offset 768   LockLine  prod_lock                                    (producers only)
-//! offset 896   LockLine  cons_lock                                    (consumers only)
+//! offset 768   LockLine  prod_lock, bias, busy, revoked               (producers only)
+//! offset 896   LockLine  cons_lock, bias, busy, revoked               (consumers only)
 //! offset 4096  data      `capacity` bytes of 8-byte aligned records
 //! ```
 //!
@@ -34,6 +34,7 @@
 //! | 0                  | free                                                               |
 //! | pid                | held by process `pid`, nobody sleeping                             |
 //! | pid \| `1 << 31`   | held by `pid`, a waiter may sleep: the unlock must `futex_wake`    |
+//! | ... \| `1 << 29`   | BIASED: the holder is the thread in `bias`, for good, until someone revokes it (see the crate's `bias` module) |
 //! | ... \| `1 << 30`   | PEER: the other side may sleep (consumers waiting for data set it on the producers' lock, producers waiting for room on the consumers' lock); the next unlock's swap returns it and that unlocker wakes the other side's wait line |
 //!
 //! The PEER handshake needs no fence: the sleeper's `fetch_or` and the unlocker's `swap` are
@@ -70,7 +71,7 @@ use multiproc_sys::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 /// The structure code in the segment's versioned header.
 pub(crate) const KIND: u32 = multiproc_shm::header::kind(b"RING");
 /// Layout version; bumped on any incompatible change.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 /// Offset of the data area from the start of the segment.
 pub(crate) const DATA_OFFSET: usize = 4096;
 /// Bits of a position word that hold the position (in 8-byte units).
@@ -99,11 +100,31 @@ pub(crate) struct Meta {
 }
 
 /// A side lock on a line of its own (consumers never read the producers' lock and vice versa,
-/// so taking it is an uncontended atomic on a line the holder keeps).
+/// so taking it is an uncontended atomic on a line the holder keeps), with the side's bias
+/// (see [`crate::bias`]).
 #[repr(C, align(128))]
 #[derive(Debug)]
 pub(crate) struct LockLine {
     pub(crate) word: AtomicU32,
+    /// The thread token the side is biased to (0 = none). Meaningful while `word` has the
+    /// BIASED bit.
+    pub(crate) bias: AtomicU32,
+    /// 1 while the biased thread is inside an operation.
+    pub(crate) busy: AtomicU32,
+    /// How many biases were revoked; after the first the side is never biased again.
+    pub(crate) revoked: AtomicU32,
+}
+
+impl LockLine {
+    #[cfg(any(multiproc_loom, test))]
+    fn zeroed() -> Self {
+        Self {
+            word: AtomicU32::new(0),
+            bias: AtomicU32::new(0),
+            busy: AtomicU32::new(0),
+            revoked: AtomicU32::new(0),
+        }
+    }
 }
 
 /// The producers' line.
@@ -187,12 +208,8 @@ impl RingHeader {
             cons: ConsLine {
                 head: AtomicU64::new(0),
             },
-            prod_lock: LockLine {
-                word: AtomicU32::new(0),
-            },
-            cons_lock: LockLine {
-                word: AtomicU32::new(0),
-            },
+            prod_lock: LockLine::zeroed(),
+            cons_lock: LockLine::zeroed(),
             data_wait: line(),
             space_wait: line(),
             misc: MiscLine {

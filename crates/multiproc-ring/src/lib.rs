@@ -49,6 +49,7 @@
 #![cfg_attr(multiproc_loom, allow(dead_code, unreachable_pub))]
 #![deny(unsafe_code)]
 
+mod bias;
 mod core;
 mod error;
 mod layout;

@@ -29,6 +29,8 @@ mod real {
     #[derive(Debug)]
     pub(crate) struct Mem {
         shm: Arc<SharedMemory>,
+        /// The segment's first byte (the header), cached: the hot paths use it on every call.
+        base: *const RingHeader,
         data: *mut u8,
         data_len: u64,
     }
@@ -49,6 +51,7 @@ mod real {
             }
             let data = shm.as_ptr().wrapping_add(DATA_OFFSET);
             Ok(Self {
+                base: shm.as_ptr().cast::<RingHeader>().cast_const(),
                 data,
                 data_len: (len - DATA_OFFSET) as u64,
                 shm,
@@ -65,11 +68,11 @@ mod real {
 
         #[inline]
         pub(crate) fn hdr(&self) -> &RingHeader {
-            let p = self.shm.as_ptr().cast::<RingHeader>();
-            // SAFETY: the mapping is page-aligned (RingHeader needs 128), at least DATA_OFFSET
-            // >= size_of::<RingHeader>() bytes long, lives as long as `self.shm`, and the header
-            // is made only of atomics (plus the shm header, also atomics), for which all-zero or
-            // any other bit pattern is a valid value and concurrent access is sound.
+            let p = self.base;
+            // SAFETY: `base` is the start of the mapping, which is page-aligned (RingHeader needs
+            // 128), at least DATA_OFFSET >= size_of::<RingHeader>() bytes long and lives as long
+            // as `self.shm`; the header is made only of atomics (plus the shm header, also
+            // atomics), for which any bit pattern is a valid value and concurrent access is sound.
             unsafe { &*p }
         }
 

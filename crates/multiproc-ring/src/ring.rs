@@ -1,6 +1,6 @@
 //! The public ring handle and its exclusive ends.
 
-use crate::core::Core;
+use crate::core::{Core, Held};
 use crate::{Error, Receiver, Sender, Writer};
 use multiproc_sys::sync::Arc;
 use std::fmt;
@@ -312,11 +312,13 @@ impl Ring {
     fn writer_inner(&self, len: u64, wait: Wait) -> Result<Writer<'_>, Error> {
         let core = &*self.core;
         loop {
-            core.lock_prod(wait.deadline()).ok_or(Error::Timeout)?;
+            let held = core.acquire_prod(wait.deadline()).ok_or(Error::Timeout)?;
             match core.begin(len) {
-                Ok(Ok(st)) => return Ok(Writer::new(core, st, len, wait.room_deadline(), true)),
+                Ok(Ok(st)) => {
+                    return Ok(Writer::new(core, st, len, wait.room_deadline(), Some(held)));
+                }
                 Ok(Err(head)) => {
-                    core.unlock_prod();
+                    core.release_prod(held);
                     match wait {
                         Wait::Try => return Err(Error::Full),
                         Wait::Until(d) => {
@@ -327,7 +329,7 @@ impl Ring {
                     }
                 }
                 Err(e) => {
-                    core.unlock_prod();
+                    core.release_prod(held);
                     return Err(e);
                 }
             }
@@ -381,10 +383,9 @@ impl Ring {
         let core = &*self.core;
         if msg.len() as u64 <= core.max_whole {
             loop {
-                core.lock_prod(wait.deadline()).ok_or(Error::Timeout)?;
-                // Quiet: the unlock wakes sleeping consumers (see `wait::PEER`).
-                let r = core.send_whole(msg, false);
-                core.unlock_prod();
+                let held = core.acquire_prod(wait.deadline()).ok_or(Error::Timeout)?;
+                let r = core.send_whole(msg, held.loud());
+                core.release_prod(held);
                 match r? {
                     Ok(()) => return Ok(()),
                     Err(head) => match wait {
@@ -479,14 +480,10 @@ impl Ring {
         let core = &*self.core;
         let mut f = Some(f);
         loop {
-            let got = match wait {
-                Wait::Try => core.try_lock_cons().or_else(|| core.lock_cons(None)),
-                Wait::Until(d) => core.lock_cons(d),
-            };
-            got.ok_or(Error::Timeout)?;
-            let guard = ConsGuard(core);
-            // Quiet: the unlock wakes sleeping producers (see `wait::PEER`).
-            let taken = core.take(&mut f, false);
+            // `Try` waits for the lock all the same: only an empty ring is reported at once.
+            let held = core.acquire_cons(wait.deadline()).ok_or(Error::Timeout)?;
+            let guard = ConsGuard(core, held);
+            let taken = core.take(&mut f, held.loud());
             drop(guard);
             if let Some(r) = taken? {
                 return Ok(r);
@@ -702,11 +699,12 @@ impl Ring {
     }
 }
 
-struct ConsGuard<'a>(&'a Core);
+/// Ends a consumer operation, also when the caller's callback unwinds.
+struct ConsGuard<'a>(&'a Core, Held);
 
 impl Drop for ConsGuard<'_> {
     fn drop(&mut self) {
-        self.0.unlock_cons();
+        self.0.release_cons(self.1);
     }
 }
 

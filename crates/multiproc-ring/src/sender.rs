@@ -60,7 +60,7 @@ impl Sender {
         let core = &*self.ring.core;
         loop {
             match core.begin(len)? {
-                Ok(st) => return Ok(Writer::new(core, st, len, wait.room_deadline(), false)),
+                Ok(st) => return Ok(Writer::new(core, st, len, wait.room_deadline(), None)),
                 Err(head) => match wait {
                     Wait::Try => return Err(Error::Full),
                     Wait::Until(d) => {

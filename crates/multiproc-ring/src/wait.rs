@@ -5,7 +5,8 @@
 //! from a dead one, so a process killed while holding a lock never leaves the ring stuck. The
 //! same slices bound how long a sleeper can miss a wake-up that a dying process never sent.
 
-use crate::layout::WaitLine;
+use crate::bias::{self, Revoke};
+use crate::layout::{LockLine, WaitLine};
 use multiproc_sys::sync::atomic::{AtomicU32, Ordering, fence};
 use multiproc_sys::sync::{FutexWait, futex_wait, futex_wake, spin_loop};
 #[cfg(not(multiproc_loom))]
@@ -65,7 +66,7 @@ pub(crate) fn slice_end(deadline: Option<Instant>) -> Option<Instant> {
     }
 }
 
-fn passed(deadline: Option<Instant>) -> bool {
+pub(crate) fn passed(deadline: Option<Instant>) -> bool {
     deadline.is_some_and(|d| Instant::now() >= d)
 }
 
@@ -192,15 +193,20 @@ pub(crate) const CONTENDED: u32 = 1 << 31;
 /// a fence: either the unlock sees the bit, or the sleeper's RMW reads the unlock's (release)
 /// write and then sees everything the unlocker published.
 pub(crate) const PEER: u32 = 1 << 30;
+/// The "the holder is the thread recorded in the line's `bias` word, between operations too"
+/// bit of a lock word (see [`crate::bias`]).
+pub(crate) const BIASED: u32 = 1 << 29;
 /// The holder's pid.
-pub(crate) const PID_MASK: u32 = PEER - 1;
+pub(crate) const PID_MASK: u32 = BIASED - 1;
 
-/// Acquires the robust lock `word` (0 = free, else the holder's pid, plus [`CONTENDED`] when a
-/// waiter may sleep, plus [`PEER`] when the other side may sleep). Returns `None` on timeout.
+/// Acquires the robust lock of `line` (0 = free, else the holder's pid, plus [`CONTENDED`] when
+/// a waiter may sleep, plus [`PEER`] when the other side may sleep, plus [`BIASED`] when the
+/// holder is a biased thread). Returns `None` on timeout.
 ///
 /// Provenance: the three-state futex mutex of Drepper's "Futexes Are Tricky" (mutex2), with the
 /// holder's pid in place of state 1 so that a dead holder can be recognised and replaced.
-pub(crate) fn lock(word: &AtomicU32, deadline: Option<Instant>) -> Option<Acquired> {
+pub(crate) fn lock(line: &LockLine, deadline: Option<Instant>) -> Option<Acquired> {
+    let word = &line.word;
     let me = me();
     if word
         .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
@@ -219,6 +225,9 @@ pub(crate) fn lock(word: &AtomicU32, deadline: Option<Instant>) -> Option<Acquir
         {
             return Some(Acquired::Clean);
         }
+        if cur & BIASED != 0 {
+            break;
+        }
     }
     loop {
         let cur = word.load(Ordering::Relaxed);
@@ -233,6 +242,25 @@ pub(crate) fn lock(word: &AtomicU32, deadline: Option<Instant>) -> Option<Acquir
             }
             continue;
         }
+        if cur & BIASED != 0 {
+            // A biased holder keeps the lock between operations, so it is often found dead
+            // (its process ended): take over at once rather than after a sleep slice.
+            let how = if alive(cur & PID_MASK) {
+                bias::revoke(line, cur, deadline)
+            } else {
+                Revoke::HolderDead
+            };
+            match how {
+                Revoke::Released => continue,
+                Revoke::TimedOut => return None,
+                Revoke::HolderDead => {
+                    if let Some(how) = take_over(line, cur, me) {
+                        return Some(how);
+                    }
+                    continue;
+                }
+            }
+        }
         if passed(deadline) {
             return None;
         }
@@ -245,40 +273,64 @@ pub(crate) fn lock(word: &AtomicU32, deadline: Option<Instant>) -> Option<Acquir
         }
         let seen = cur | CONTENDED;
         let r = futex_wait(word, seen, slice_end(deadline));
-        if r == FutexWait::TimedOut
-            && !alive(seen & PID_MASK)
-            && word
-                .compare_exchange(
-                    seen,
-                    me | (seen & (CONTENDED | PEER)),
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
-        {
-            return Some(Acquired::Recovered);
+        if r == FutexWait::TimedOut && !alive(seen & PID_MASK) {
+            if let Some(how) = take_over(line, seen, me) {
+                return Some(how);
+            }
         }
     }
 }
 
-/// Takes the lock if it is free or its holder is dead; never waits.
-pub(crate) fn try_lock(word: &AtomicU32) -> Option<Acquired> {
+/// Swaps `me` in for the dead holder of the word `seen`; `None` if the word changed meanwhile.
+fn take_over(line: &LockLine, seen: u32, me: u32) -> Option<Acquired> {
+    line.word
+        .compare_exchange(
+            seen,
+            me | (seen & (CONTENDED | PEER)),
+            Ordering::Acquire,
+            Ordering::Relaxed,
+        )
+        .ok()?;
+    if seen & BIASED != 0 {
+        // The dead process can enter no operation any more.
+        bias::clear(line);
+    }
+    Some(Acquired::Recovered)
+}
+
+/// Takes the lock if it is free or its holder is dead, or ends a bias whose thread is not in an
+/// operation; never sleeps.
+pub(crate) fn try_lock(line: &LockLine) -> Option<Acquired> {
+    let word = &line.word;
     let me = me();
     let mut cur = word.load(Ordering::Relaxed);
     loop {
-        let (new, how) = if cur & PID_MASK == 0 {
-            (me | (cur & PEER), Acquired::Clean)
-        } else if !alive(cur & PID_MASK) {
-            (me | (cur & (CONTENDED | PEER)), Acquired::Recovered)
+        if cur & PID_MASK == 0 {
+            // A failed CAS only means a sleeper flipped the PEER bit or the holder changed:
+            // look again rather than report a free lock as busy.
+            match word.compare_exchange(
+                cur,
+                me | (cur & PEER),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Some(Acquired::Clean),
+                Err(now) => cur = now,
+            }
+            continue;
+        }
+        if !alive(cur & PID_MASK) {
+            if let Some(how) = take_over(line, cur, me) {
+                return Some(how);
+            }
+        } else if cur & BIASED != 0 {
+            if bias::revoke(line, cur, Some(Instant::now())) == Revoke::TimedOut {
+                return None;
+            }
         } else {
             return None;
-        };
-        // A failed CAS only means a sleeper flipped the PEER bit or the holder changed: look
-        // again rather than report a free lock as busy.
-        match word.compare_exchange(cur, new, Ordering::Acquire, Ordering::Relaxed) {
-            Ok(_) => return Some(how),
-            Err(now) => cur = now,
         }
+        cur = word.load(Ordering::Relaxed);
     }
 }
 

@@ -1,7 +1,7 @@
 //! A message being written into a ring.
 
 use crate::Error;
-use crate::core::{Core, WriteState};
+use crate::core::{Core, Held, WriteState};
 use std::fmt;
 use std::time::Instant;
 
@@ -23,7 +23,7 @@ pub struct Writer<'a> {
     total: u64,
     written: u64,
     deadline: Option<Instant>,
-    unlock: bool,
+    held: Option<Held>,
     done: bool,
 }
 
@@ -42,7 +42,7 @@ impl<'a> Writer<'a> {
         st: WriteState,
         total: u64,
         deadline: Option<Instant>,
-        unlock: bool,
+        held: Option<Held>,
     ) -> Self {
         Self {
             core,
@@ -50,7 +50,7 @@ impl<'a> Writer<'a> {
             total,
             written: 0,
             deadline,
-            unlock,
+            held,
             done: false,
         }
     }
@@ -123,8 +123,8 @@ impl Drop for Writer<'_> {
         if !self.done {
             self.core.abort(&self.st);
         }
-        if self.unlock {
-            self.core.unlock_prod();
+        if let Some(held) = self.held {
+            self.core.release_prod(held);
         }
     }
 }

@@ -1,5 +1,9 @@
 //! Loom models of the ring: SPSC, two producers + one consumer, one producer + two consumers on
-//! a 2-message ring, the lost wake-up, close, and the timeout path.
+//! a 2-message ring, the lost wake-up, close, the timeout path, and a side's bias revoked while
+//! its owner is inside or between operations.
+//!
+//! The first thread to take a side biases it (see the crate's `bias` module), so every model
+//! with two threads on one side also revokes a bias.
 //!
 //! Run with
 //! `RUSTFLAGS="--cfg multiproc_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 cargo test --profile loom -p multiproc-ring --test 'loom_*'`.
@@ -132,5 +136,25 @@ fn timeout_returns() {
             Err(e) => panic!("{e}"),
         }
         h.join().unwrap();
+    });
+}
+
+#[test]
+fn bias_revoked_while_the_owner_sends() {
+    model(|| {
+        // The main thread biases the producer side with its first send; the other producer
+        // revokes the bias at any point of the owner's second send. Nothing may be lost,
+        // doubled or torn, and the owner's messages stay in order.
+        let ring = Ring::new(256).unwrap();
+        ring.send(b"a1").unwrap();
+        let tx = ring.clone();
+        let h = thread::spawn(move || tx.send(b"b").unwrap());
+        ring.send(b"a2").unwrap();
+        h.join().unwrap();
+        let got: Vec<Vec<u8>> = (0..3).map(|_| ring.try_recv().unwrap()).collect();
+        let a: Vec<&Vec<u8>> = got.iter().filter(|m| m.starts_with(b"a")).collect();
+        assert_eq!(a, [&b"a1".to_vec(), &b"a2".to_vec()]);
+        assert!(got.contains(&b"b".to_vec()));
+        assert!(ring.is_empty());
     });
 }

@@ -121,3 +121,86 @@ fn stream_of_a_killed_producer_is_dropped() {
     assert_eq!(ring.recv_timeout(Duration::from_secs(10)).unwrap(), b"next");
     sender.join().unwrap().unwrap();
 }
+
+fn reap_ok(pid: libc::pid_t) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut status = 0;
+        // SAFETY: our own child; valid out-pointer; WNOHANG never blocks.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+            return;
+        }
+        assert!(Instant::now() < deadline, "child {pid} did not finish");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_second_producer_process_revokes_a_live_bias() {
+    // This thread's first send biases the producer side to it; a child's sends revoke the bias
+    // (no lock recovery: the owner is alive) and the owner goes on through the lock.
+    let ring = Ring::new(4096).unwrap();
+    ring.send(b"p1").unwrap();
+    let r = ring.clone();
+    let child = fork(move || {
+        r.send(b"c1").unwrap();
+        r.send(b"c2").unwrap();
+    });
+    reap_ok(child);
+    ring.send(b"p2").unwrap();
+    let got: Vec<Vec<u8>> = (0..4).map(|_| ring.try_recv().unwrap()).collect();
+    assert_eq!(got, [&b"p1"[..], b"c1", b"c2", b"p2"]);
+    assert_eq!(ring.lock_recoveries(), 0);
+}
+
+#[test]
+fn a_revoker_waits_for_the_biased_owner_to_finish_its_operation() {
+    let ring = Ring::new(4096).unwrap();
+    let flag = Ring::new(256).unwrap();
+    // Biased to this thread, and inside an operation while the writer lives.
+    let mut w = ring.writer(4, None).unwrap();
+    w.write(b"ow").unwrap();
+    let (r, f) = (ring.clone(), flag.clone());
+    let child = fork(move || {
+        // The owner is mid-message: the revocation cannot finish yet.
+        assert!(matches!(
+            r.send_timeout(b"early", Duration::from_millis(50)),
+            Err(Error::Timeout)
+        ));
+        f.send(b"timed out").unwrap();
+        r.send_timeout(b"late", Duration::from_secs(10)).unwrap();
+    });
+    assert_eq!(
+        flag.recv_timeout(Duration::from_secs(10)).unwrap(),
+        b"timed out"
+    );
+    w.write(b"ner").unwrap_err(); // 5 bytes into a 4-byte message: refused, nothing torn
+    w.write(b"ne").unwrap();
+    w.commit().unwrap();
+    reap_ok(child);
+    assert_eq!(ring.recv().unwrap(), b"owne");
+    assert_eq!(ring.recv().unwrap(), b"late");
+    assert!(ring.is_empty());
+}
+
+#[test]
+fn a_consumer_bias_moves_to_the_next_process_when_its_owner_dies() {
+    // Each child's first receive biases the consumer side; the next child finds the dead
+    // owner's bias and takes over at once (not after a sleep slice).
+    let ring = Ring::new(4096).unwrap();
+    for i in 0..5u8 {
+        ring.send(&[i]).unwrap();
+        let r = ring.clone();
+        let child = fork(move || {
+            assert_eq!(r.recv_timeout(Duration::from_secs(10)).unwrap(), [i]);
+        });
+        let t = Instant::now();
+        reap_ok(child);
+        assert!(t.elapsed() < Duration::from_secs(5));
+    }
+    assert!(ring.is_empty());
+    // The first child took the side cleanly; each later one took it over from a dead owner.
+    assert_eq!(ring.lock_recoveries(), 4);
+}

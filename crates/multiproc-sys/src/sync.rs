@@ -273,3 +273,134 @@ pub fn futex_wait(word: &AtomicU32, expected: u32, deadline: Option<Instant>) ->
 pub fn futex_wake(word: &AtomicU32, n: u32) -> usize {
     futex::wake(word, n)
 }
+
+/// An asymmetric fence: a cheap [`light`](asymmetric::light) side run on every operation of a
+/// fast path, and an expensive [`heavy`](asymmetric::heavy) side run rarely by whoever must
+/// synchronise with it.
+///
+/// Together they act like a `fence(SeqCst)` on both sides: when the light side does
+/// `store A; light(); load B` and the heavy side does `store B; heavy(); load A`, at least one of
+/// the two loads sees the other side's store. The light side is only a compiler barrier; the
+/// heavy side is `membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)`, which makes every CPU that runs a
+/// thread of a process that called [`register`](asymmetric::register) execute a full memory
+/// barrier (a thread that is not running passed one when it was switched out). Under loom both
+/// sides are `fence(SeqCst)`.
+///
+/// # Examples
+///
+/// ```
+/// use multiproc_sys::sync::asymmetric;
+///
+/// if asymmetric::register() {
+///     asymmetric::light(); // on the fast path
+///     asymmetric::heavy(); // on the rare path
+/// }
+/// ```
+///
+/// # References
+/// - [`membarrier(2)`](https://man7.org/linux/man-pages/man2/membarrier.2.html)
+pub mod asymmetric {
+    #[cfg(not(multiproc_loom))]
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// The light side: a compiler barrier (a `fence(SeqCst)` under loom).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// multiproc_sys::sync::asymmetric::light();
+    /// ```
+    #[inline]
+    pub fn light() {
+        #[cfg(not(multiproc_loom))]
+        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+        #[cfg(multiproc_loom)]
+        loom::sync::atomic::fence(loom::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The process that last registered (registration is per process and re-done after `fork`).
+    #[cfg(not(multiproc_loom))]
+    static REGISTERED: AtomicU32 = AtomicU32::new(0);
+
+    /// Registers the calling process for the heavy side's expedited barrier; returns whether
+    /// the kernel supports it. A process must register before it relies on [`light`]; the call
+    /// is a syscall the first time and a load afterwards.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ok = multiproc_sys::sync::asymmetric::register();
+    /// assert_eq!(ok, multiproc_sys::sync::asymmetric::register());
+    /// ```
+    pub fn register() -> bool {
+        #[cfg(not(multiproc_loom))]
+        {
+            use rustix::thread::{MembarrierCommand, membarrier};
+            let me = crate::owner::current_pid();
+            if REGISTERED.load(Ordering::Relaxed) == me {
+                return true;
+            }
+            if membarrier(MembarrierCommand::RegisterGlobalExpedited).is_err() {
+                return false;
+            }
+            REGISTERED.store(me, Ordering::Relaxed);
+            true
+        }
+        #[cfg(multiproc_loom)]
+        {
+            true
+        }
+    }
+
+    /// The heavy side: a full barrier on every CPU running a registered process. Costs a few
+    /// microseconds.
+    ///
+    /// Falls back to the slower `MEMBARRIER_CMD_GLOBAL` (milliseconds) if the expedited command
+    /// fails, and, if that fails too, to a 1 ms sleep: long past the time any store buffer takes
+    /// to drain, though without the kernel's guarantee.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// multiproc_sys::sync::asymmetric::heavy();
+    /// ```
+    pub fn heavy() {
+        #[cfg(not(multiproc_loom))]
+        {
+            use rustix::thread::{MembarrierCommand, membarrier};
+            if membarrier(MembarrierCommand::GlobalExpedited).is_err()
+                && membarrier(MembarrierCommand::Global).is_err()
+            {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        #[cfg(multiproc_loom)]
+        loom::sync::atomic::fence(loom::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A number identifying the calling thread among all threads of all processes: the kernel
+    /// thread id (a distinct small number per model thread under loom). Never 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let me = multiproc_sys::sync::asymmetric::thread_token();
+    /// assert_ne!(me, 0);
+    /// assert_eq!(me, multiproc_sys::sync::asymmetric::thread_token());
+    /// ```
+    #[inline]
+    pub fn thread_token() -> u32 {
+        #[cfg(not(multiproc_loom))]
+        {
+            crate::owner::current_tid()
+        }
+        #[cfg(multiproc_loom)]
+        {
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(2);
+            loom::thread_local! {
+                static TOKEN: u32 = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            TOKEN.with(|t| *t)
+        }
+    }
+}
