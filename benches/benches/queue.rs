@@ -9,7 +9,8 @@
 //!
 //! One criterion iteration is one message, so `ns/iter` is the time per message and criterion's
 //! throughput line gives messages/s (W2, W2b) or bytes/s (W3). Every sample forks fresh
-//! consumer (and producer) processes and times until the last message is consumed.
+//! consumer (and producer) processes and times until the last message is consumed. In W2 and
+//! W3 the producer runs on CPU 0 and the consumer on CPU 1 (floors and ours alike).
 //!
 //! - `W2_spsc_u64/ours_queue`: `Queue<u64>::put` / `get`.
 //! - `W2_spsc_u64/ours_ring_bytes`: the ring's single-producer/single-consumer ends, 8 bytes.
@@ -30,12 +31,56 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// While set, `fork` pins its child to CPU 1 (the W2/W3 groups pin the parent to CPU 0).
+static PIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Pins the calling process to `cpu`, or lets it run anywhere again (`None`).
+fn pin(cpu: Option<usize>) {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET stays in bounds for cpu < 1024.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let n = std::thread::available_parallelism().map_or(1, usize::from);
+    for c in 0..n {
+        if cpu.is_none_or(|p| p == c) {
+            // SAFETY: as above.
+            unsafe { libc::CPU_SET(c, &mut set) };
+        }
+    }
+    // SAFETY: `set` is a valid cpu_set_t of the size passed; 0 = the calling thread.
+    unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+}
+
+/// Producer on CPU 0, consumer on CPU 1 for the one-to-one scenarios, for floors and ours alike:
+/// unpinned, the two processes sometimes share a CPU for part of a sample and a sample's time
+/// swings by 2-4x between runs. Does nothing on a one-CPU machine.
+struct Pinned;
+
+impl Pinned {
+    fn new() -> Self {
+        if std::thread::available_parallelism().map_or(1, usize::from) >= 2 {
+            pin(Some(0));
+            PIN.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        Self
+    }
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        if PIN.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            pin(None);
+        }
+    }
+}
+
 /// Forks a child running `f`, then `_exit(0)`.
 fn fork(f: impl FnOnce()) -> libc::pid_t {
     // SAFETY: the child only runs `f` and `_exit`s.
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
+        if PIN.load(std::sync::atomic::Ordering::Relaxed) {
+            pin(Some(1));
+        }
         f();
         // SAFETY: ends the child without running the parent's destructors.
         unsafe { libc::_exit(0) };
@@ -251,6 +296,7 @@ const MIB: usize = 1 << 20;
 // ------------------------------------------------------------------------------------------
 
 fn w2(c: &mut Criterion) {
+    let _pinned = Pinned::new();
     let mut g = c.benchmark_group("W2_spsc_u64");
     g.throughput(Throughput::Elements(1))
         .sample_size(10)
@@ -451,6 +497,7 @@ fn w2b(c: &mut Criterion) {
 }
 
 fn w3(c: &mut Criterion) {
+    let _pinned = Pinned::new();
     let mut g = c.benchmark_group("W3_1MiB");
     g.throughput(Throughput::Bytes(MIB as u64))
         .sample_size(10)

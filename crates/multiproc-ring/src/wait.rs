@@ -22,6 +22,9 @@ const SPIN_MAX: u32 = 2048;
 /// Spin iterations allowed at least.
 #[cfg(not(multiproc_loom))]
 const SPIN_MIN: u32 = 8;
+/// How long a waiter yields its CPU, after spinning and before it parks.
+#[cfg(not(multiproc_loom))]
+const YIELD_FOR: Duration = Duration::from_micros(50);
 /// Spin iterations a lock tries before parking.
 #[cfg(not(multiproc_loom))]
 const LOCK_SPIN: u32 = 64;
@@ -130,9 +133,10 @@ pub(crate) fn notify_all(line: &WaitLine) {
     futex_wake(&line.seq, u32::MAX);
 }
 
-/// Spins, then parks on `line`, until `ready(slice_over)` returns true (or an error) or the
-/// deadline passes. `slice_over` is true when a sleep slice ended without a wake-up: the caller
-/// may run liveness checks then. Returns `Ok(false)` on timeout.
+/// Spins, yields its CPU for up to 50 µs, then parks on `line`, until `ready(slice_over)`
+/// returns true (or an error) or the deadline passes. `slice_over` is true when a sleep slice
+/// ended without a wake-up: the caller may run liveness checks then. Returns `Ok(false)` on
+/// timeout.
 pub(crate) fn wait_until<E>(
     line: &WaitLine,
     peer_lock: Option<&AtomicU32>,
@@ -149,6 +153,24 @@ pub(crate) fn wait_until<E>(
         spin_loop();
     }
     spin.lost();
+    // Then give up the CPU for a while instead of sleeping: if the other side shares our CPU it
+    // runs now, and if it runs on another CPU and is busy (a consumer draining a full ring a
+    // record at a time) the next record is a few hundred nanoseconds away, where a futex sleep
+    // and wake-up would cost both sides microseconds per record.
+    #[cfg(not(multiproc_loom))]
+    {
+        let until = Instant::now() + YIELD_FOR;
+        loop {
+            multiproc_sys::sync::yield_now();
+            if ready(false)? {
+                return Ok(true);
+            }
+            let now = Instant::now();
+            if now >= until || deadline.is_some_and(|d| now >= d) {
+                break;
+            }
+        }
+    }
     loop {
         let seen = line.seq.load(Ordering::Acquire);
         // Raise the "someone may sleep" flag; only a waker clears it (a stale flag costs one
