@@ -11,7 +11,9 @@
 
 use crate::Error;
 use crate::bias;
-use crate::layout::{self, RingHeader, check_capacity, count_diff, pack, pos_diff, unpack};
+use crate::layout::{
+    self, LockLine, RingHeader, check_capacity, count_diff, pack, pos_diff, unpack,
+};
 use crate::mem::{Mem, us};
 use crate::record::{
     self, FIRST_PREFIX, FRAG_PREFIX, HEADER_LEN, RecordKind, decode_header, encode_header,
@@ -53,6 +55,15 @@ pub(crate) struct Core {
     cons_spin: Spin,
 }
 
+/// A side of the ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// The producers.
+    Prod,
+    /// The consumers.
+    Cons,
+}
+
 /// How the calling thread holds a side for one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Held {
@@ -66,7 +77,7 @@ pub(crate) enum Held {
 impl Held {
     /// Right after taking the lock (cleanly or from a dead holder, whose state is repaired by
     /// now): bias the side to this thread if it may be.
-    fn after_lock(line: &crate::layout::LockLine, token: u32) -> Self {
+    fn after_lock(line: &LockLine, token: u32) -> Self {
         if bias::try_bias(line, token) {
             Self::Biased
         } else {
@@ -131,101 +142,71 @@ impl Core {
 
     // ---------------------------------------------------------------- locks
 
-    /// Takes the producer side for one operation: through the bias if this thread holds it,
-    /// else through the lock (biasing the side to this thread when it may). `None` on timeout.
+    fn line(&self, side: Side) -> &LockLine {
+        match side {
+            Side::Prod => &self.hdr().prod_lock,
+            Side::Cons => &self.hdr().cons_lock,
+        }
+    }
+
+    /// Takes `side` for one operation: through the bias if this thread holds it, else through
+    /// the lock (biasing the side to this thread when it may). `None` on timeout.
     #[inline]
-    pub(crate) fn acquire_prod(&self, deadline: Option<Instant>) -> Option<Held> {
-        let line = &self.hdr().prod_lock;
+    pub(crate) fn acquire(&self, side: Side, deadline: Option<Instant>) -> Option<Held> {
+        let line = self.line(side);
         let token = asymmetric::thread_token();
         if bias::enter(line, token) {
             return Some(Held::Biased);
         }
-        let how = wait::lock(line, deadline)?;
-        if how == Acquired::Recovered {
-            self.repair_prod();
+        if wait::lock(line, deadline)? == Acquired::Recovered {
+            self.repair(side);
         }
         Some(Held::after_lock(line, token))
     }
 
-    /// Ends an operation begun with [`acquire_prod`](Self::acquire_prod).
+    /// Ends an operation begun with [`acquire`](Self::acquire).
     #[inline]
-    pub(crate) fn release_prod(&self, held: Held) {
+    pub(crate) fn release(&self, side: Side, held: Held) {
         match held {
-            Held::Biased => bias::exit(&self.hdr().prod_lock),
-            Held::Locked => self.unlock_prod(),
+            Held::Biased => bias::exit(self.line(side)),
+            Held::Locked => self.unlock(side),
         }
     }
 
-    pub(crate) fn try_lock_prod(&self) -> Option<()> {
-        let h = self.hdr();
-        let how = wait::try_lock(&h.prod_lock)?;
-        if how == Acquired::Recovered {
-            self.repair_prod();
+    /// Takes `side` for good if it is free, its holder dead, or its bias can be ended now.
+    pub(crate) fn try_lock(&self, side: Side) -> Option<()> {
+        if wait::try_lock(self.line(side))? == Acquired::Recovered {
+            self.repair(side);
         }
         Some(())
     }
 
-    /// After taking the producer lock from a dead holder: end the stream it left open. Its
-    /// uncommitted bytes past the tail are simply overwritten.
-    fn repair_prod(&self) {
+    /// After taking a side's lock from a dead holder. Producers: end the stream it left open
+    /// (its uncommitted bytes past the tail are simply overwritten). Consumers: nothing, the
+    /// head word is their only commit point.
+    fn repair(&self, side: Side) {
         let h = self.hdr();
         h.misc.recoveries.fetch_add(1, Ordering::Relaxed);
-        if h.prod.stream.load(Ordering::Relaxed) != 0 {
+        if side == Side::Prod && h.prod.stream.load(Ordering::Relaxed) != 0 {
             h.prod.stream.store(0, Ordering::Release);
             wait::notify(&h.data_wait);
         }
     }
 
-    pub(crate) fn unlock_prod(&self) {
+    /// Unlocks `side`, waking the other side's sleepers if one asked (`wait::PEER`).
+    pub(crate) fn unlock(&self, side: Side) {
         let h = self.hdr();
-        if wait::unlock(&h.prod_lock.word) {
-            wait::wake_line(&h.data_wait);
+        if wait::unlock(&self.line(side).word) {
+            wait::wake_line(match side {
+                Side::Prod => &h.data_wait,
+                Side::Cons => &h.space_wait,
+            });
         }
-    }
-
-    /// Takes the consumer side for one operation, like [`acquire_prod`](Self::acquire_prod).
-    /// Nothing to repair after a dead holder: the head word is the consumers' only commit point.
-    #[inline]
-    pub(crate) fn acquire_cons(&self, deadline: Option<Instant>) -> Option<Held> {
-        let line = &self.hdr().cons_lock;
-        let token = asymmetric::thread_token();
-        if bias::enter(line, token) {
-            return Some(Held::Biased);
-        }
-        let how = wait::lock(line, deadline)?;
-        if how == Acquired::Recovered {
-            self.hdr().misc.recoveries.fetch_add(1, Ordering::Relaxed);
-        }
-        Some(Held::after_lock(line, token))
-    }
-
-    /// Ends an operation begun with [`acquire_cons`](Self::acquire_cons).
-    #[inline]
-    pub(crate) fn release_cons(&self, held: Held) {
-        match held {
-            Held::Biased => bias::exit(&self.hdr().cons_lock),
-            Held::Locked => self.unlock_cons(),
-        }
-    }
-
-    pub(crate) fn try_lock_cons(&self) -> Option<()> {
-        let how = wait::try_lock(&self.hdr().cons_lock)?;
-        if how == Acquired::Recovered {
-            self.hdr().misc.recoveries.fetch_add(1, Ordering::Relaxed);
-        }
-        Some(())
     }
 
     /// Locks taken over from dead holders so far.
     pub(crate) fn recoveries(&self) -> u32 {
         self.hdr().misc.recoveries.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn unlock_cons(&self) {
-        let h = self.hdr();
-        if wait::unlock(&h.cons_lock.word) {
-            wait::wake_line(&h.space_wait);
-        }
     }
 
     // ---------------------------------------------------------------- state
@@ -453,13 +434,13 @@ impl Core {
     }
 
     /// Moves the head past a record of `size` bytes. Consumer lock held.
-    fn release(&self, head: u64, size: u64, ends_message: bool) {
-        self.release_quiet(head, size, ends_message);
+    fn free_record(&self, head: u64, size: u64, ends_message: bool) {
+        self.free_record_quiet(head, size, ends_message);
         wait::notify(&self.hdr().space_wait);
     }
 
-    /// Like [`release`](Self::release) without waking producers (the caller's unlock does).
-    fn release_quiet(&self, head: u64, size: u64, ends_message: bool) {
+    /// Like [`free_record`](Self::free_record) without waking producers (the caller's unlock does).
+    fn free_record_quiet(&self, head: u64, size: u64, ends_message: bool) {
         let (hpos, hcount) = unpack(head);
         let w = pack(hpos + size / 8, hcount + u64::from(ends_message));
         self.hdr().cons.head.store(w, Ordering::Release);
@@ -540,7 +521,7 @@ impl Core {
             let payload_off = off + HEADER_LEN as u64;
             let len = u64::from(rh.len);
             match rh.kind {
-                RecordKind::Pad => self.release(head, rh.size(), false),
+                RecordKind::Pad => self.free_record(head, rh.size(), false),
                 RecordKind::Whole => {
                     // A stream cut off by its producer (death or timeout) is dropped.
                     return self.take_whole(f, head, &rh, off, loud).map(Some);
@@ -552,13 +533,13 @@ impl Core {
                     let (id, total) = record::decode_first_prefix(&prefix)?;
                     let piece = len - FIRST_PREFIX as u64;
                     if total > MAX_MESSAGE || piece > total {
-                        self.release(head, rh.size(), false);
+                        self.free_record(head, rh.size(), false);
                         return Err(Error::Corrupt("streamed message length out of range"));
                     }
                     let mut buf = Vec::with_capacity(us(total.min(MAX_PREALLOC)));
                     self.append(&mut buf, payload_off + FIRST_PREFIX as u64, piece);
                     partial = Some(Partial { id, total, buf });
-                    self.release(head, rh.size(), false);
+                    self.free_record(head, rh.size(), false);
                 }
                 RecordKind::Middle | RecordKind::Last => {
                     let mut prefix = [0u8; FRAG_PREFIX];
@@ -570,7 +551,7 @@ impl Core {
                     match partial.as_mut() {
                         Some(p) if p.id == id && p.buf.len() as u64 + piece <= p.total => {
                             self.append(&mut p.buf, payload_off + FRAG_PREFIX as u64, piece);
-                            self.release(head, rh.size(), last);
+                            self.free_record(head, rh.size(), last);
                             if last {
                                 let p = partial.take().ok_or(Error::Corrupt("stream state"))?;
                                 if p.buf.len() as u64 != p.total {
@@ -584,7 +565,7 @@ impl Core {
                             // An orphan piece: its beginning went to a consumer that died, or
                             // it is garbage. Skip it; a skipped message counts as a done task.
                             partial = None;
-                            self.release(head, rh.size(), last);
+                            self.free_record(head, rh.size(), last);
                             if last {
                                 self.task_done_unchecked();
                             }
@@ -899,9 +880,9 @@ struct Release<'a> {
 impl Drop for Release<'_> {
     fn drop(&mut self) {
         if self.loud {
-            self.core.release(self.head, self.size, true);
+            self.core.free_record(self.head, self.size, true);
         } else {
-            self.core.release_quiet(self.head, self.size, true);
+            self.core.free_record_quiet(self.head, self.size, true);
         }
     }
 }

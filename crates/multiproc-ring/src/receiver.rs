@@ -1,5 +1,6 @@
 //! The consumer side of a ring, claimed by one handle.
 
+use crate::core::Side;
 use crate::ring::Wait;
 use crate::{Error, Ring};
 use std::fmt;
@@ -127,6 +128,6 @@ impl Receiver {
 
 impl Drop for Receiver {
     fn drop(&mut self) {
-        self.ring.core.unlock_cons();
+        self.ring.core.unlock(Side::Cons);
     }
 }

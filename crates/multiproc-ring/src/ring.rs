@@ -1,6 +1,6 @@
 //! The public ring handle and its exclusive ends.
 
-use crate::core::{Core, Held};
+use crate::core::{Core, Held, Side};
 use crate::{Error, Receiver, Sender, Writer};
 use multiproc_sys::sync::Arc;
 use std::fmt;
@@ -312,13 +312,15 @@ impl Ring {
     fn writer_inner(&self, len: u64, wait: Wait) -> Result<Writer<'_>, Error> {
         let core = &*self.core;
         loop {
-            let held = core.acquire_prod(wait.deadline()).ok_or(Error::Timeout)?;
+            let held = core
+                .acquire(Side::Prod, wait.deadline())
+                .ok_or(Error::Timeout)?;
             match core.begin(len) {
                 Ok(Ok(st)) => {
                     return Ok(Writer::new(core, st, len, wait.room_deadline(), Some(held)));
                 }
                 Ok(Err(head)) => {
-                    core.release_prod(held);
+                    core.release(Side::Prod, held);
                     match wait {
                         Wait::Try => return Err(Error::Full),
                         Wait::Until(d) => {
@@ -329,7 +331,7 @@ impl Ring {
                     }
                 }
                 Err(e) => {
-                    core.release_prod(held);
+                    core.release(Side::Prod, held);
                     return Err(e);
                 }
             }
@@ -383,9 +385,11 @@ impl Ring {
         let core = &*self.core;
         if msg.len() as u64 <= core.max_whole {
             loop {
-                let held = core.acquire_prod(wait.deadline()).ok_or(Error::Timeout)?;
+                let held = core
+                    .acquire(Side::Prod, wait.deadline())
+                    .ok_or(Error::Timeout)?;
                 let r = core.send_whole(msg, held.loud());
-                core.release_prod(held);
+                core.release(Side::Prod, held);
                 match r? {
                     Ok(()) => return Ok(()),
                     Err(head) => match wait {
@@ -481,7 +485,9 @@ impl Ring {
         let mut f = Some(f);
         loop {
             // `Try` waits for the lock all the same: only an empty ring is reported at once.
-            let held = core.acquire_cons(wait.deadline()).ok_or(Error::Timeout)?;
+            let held = core
+                .acquire(Side::Cons, wait.deadline())
+                .ok_or(Error::Timeout)?;
             let guard = ConsGuard(core, held);
             let taken = core.take(&mut f, held.loud());
             drop(guard);
@@ -674,7 +680,7 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn sender(&self) -> Result<Sender, Error> {
-        self.core.try_lock_prod().ok_or(Error::Busy)?;
+        self.core.try_lock(Side::Prod).ok_or(Error::Busy)?;
         Ok(Sender::new(self.clone()))
     }
 
@@ -694,7 +700,7 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn receiver(&self) -> Result<Receiver, Error> {
-        self.core.try_lock_cons().ok_or(Error::Busy)?;
+        self.core.try_lock(Side::Cons).ok_or(Error::Busy)?;
         Ok(Receiver::new(self.clone()))
     }
 }
@@ -704,7 +710,7 @@ struct ConsGuard<'a>(&'a Core, Held);
 
 impl Drop for ConsGuard<'_> {
     fn drop(&mut self) {
-        self.0.release_cons(self.1);
+        self.0.release(Side::Cons, self.1);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The producer side of a ring, claimed by one handle.
 
+use crate::core::Side;
 use crate::ring::Wait;
 use crate::{Error, Ring, Writer};
 use std::fmt;
@@ -163,6 +164,6 @@ impl Sender {
 
 impl Drop for Sender {
     fn drop(&mut self) {
-        self.ring.core.unlock_prod();
+        self.ring.core.unlock(Side::Prod);
     }
 }

@@ -1,7 +1,7 @@
 //! A message being written into a ring.
 
 use crate::Error;
-use crate::core::{Core, Held, WriteState};
+use crate::core::{Core, Held, Side, WriteState};
 use std::fmt;
 use std::time::Instant;
 
@@ -124,7 +124,7 @@ impl Drop for Writer<'_> {
             self.core.abort(&self.st);
         }
         if let Some(held) = self.held {
-            self.core.release_prod(held);
+            self.core.release(Side::Prod, held);
         }
     }
 }
