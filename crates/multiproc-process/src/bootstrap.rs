@@ -55,6 +55,8 @@ pub(crate) struct Spec {
     pub(crate) name: String,
     pub(crate) identity: Vec<u32>,
     pub(crate) daemon: bool,
+    /// Whether the parent reads the child's report (see [`Process`](crate::Process)).
+    pub(crate) report: bool,
 }
 
 #[used]
@@ -264,11 +266,25 @@ fn start_fork(target: Box<dyn Target>, spec: &Spec) -> Result<Started> {
     // Done here rather than in every child (fewer pages to copy after the fork): the panic hook,
     // and the codec's thread-local state.
     target::install_panic_hook();
-    let _ = codec::encode_value(&());
-    let (ours, theirs) = fd::socketpair()?;
+    // The report channel exists only when a `JoinHandle` will read the report; a plain
+    // `Process` child just exits, and `join` waits for one event instead of two.
+    let chan = if spec.report {
+        let _ = codec::encode_value(&());
+        Some(fd::socketpair()?)
+    } else {
+        None
+    };
     let parent_pid = sys::getpid();
     let main_thread = sys::gettid() == parent_pid;
-    let parent_name = current::current_process().name().to_owned();
+    // The child's identity is built here: every page either side writes after the fork costs a
+    // copy-on-write fault, so the child allocates nothing and only moves it into place.
+    let child_me = current::fork_child(
+        spec.name.clone(),
+        spec.identity.clone(),
+        spec.daemon,
+        parent_pid,
+        current::name(),
+    );
     // Hold std's stdout/stderr locks and our own locks across the fork, so that no other thread
     // can be holding them at that instant and the child finds them usable (the stdio locks are
     // reentrant and owned by this very thread in the child too).
@@ -284,26 +300,31 @@ fn start_fork(target: Box<dyn Target>, spec: &Spec) -> Result<Started> {
     match unsafe { sys::fork() }? {
         Fork::Child => {
             target::set_fork_child();
-            reg.clear();
-            *fs = None;
-            current::become_child(
-                &mut me,
-                spec.name.clone(),
-                spec.identity.clone(),
-                spec.daemon,
-                parent_pid,
-                parent_name,
-            );
+            // The parent's children are not ours. Forgotten rather than dropped: dropping would
+            // only write to (and so copy) heap pages still shared with the parent.
+            std::mem::forget(std::mem::take(&mut *reg));
+            if fs.is_some() {
+                // Closes our copy of the control socket: the server must see end of stream when
+                // the parent dies.
+                *fs = None;
+            }
+            current::install_fork_child(&mut me, child_me);
             drop(me);
             drop(fs);
             drop(reg);
             drop(err);
             drop(out);
-            drop(ours);
+            let sock = chan.map(|(ours, theirs)| {
+                drop(ours);
+                theirs
+            });
             if spec.daemon {
                 die_with_parent(parent_pid, main_thread);
             }
-            child_main(move || target.run_here(), theirs)
+            match sock {
+                Some(sock) => child_main(move || target.run_here(), sock),
+                None => finish(target.run_unreported()),
+            }
         }
         Fork::Parent(pid) => {
             drop(me);
@@ -311,14 +332,17 @@ fn start_fork(target: Box<dyn Target>, spec: &Spec) -> Result<Started> {
             drop(reg);
             drop(err);
             drop(out);
-            drop(theirs);
+            let chan = chan.map(|(ours, theirs)| {
+                drop(theirs);
+                ours
+            });
             let pidfd = pidfd_or_reap(pid)?;
             Started::new(
                 pid,
                 spec.daemon,
                 StartMethod::Fork,
                 Watch::Child { pidfd },
-                ours,
+                chan,
             )
         }
     }
@@ -392,7 +416,7 @@ fn start_spawn(target: &dyn Target, spec: &Spec) -> Result<Started> {
         spec.daemon,
         StartMethod::Spawn,
         Watch::Child { pidfd },
-        ours,
+        Some(ours),
     )
 }
 

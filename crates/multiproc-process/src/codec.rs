@@ -181,6 +181,25 @@ pub(crate) fn poll_readable(
     Ok(ready)
 }
 
+/// `poll(POLLIN)` on up to two fds for at most `timeout` (`None`: forever), without the
+/// allocations of [`poll_readable`]: for the waits of `join`, which run while a fork child
+/// still shares the parent's pages (every page written then is copied).
+pub(crate) fn poll_any(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Result<()> {
+    let interests = match *fds {
+        [a] => [(a, Interest::Read), (a, Interest::Read)],
+        [a, b] => [(a, Interest::Read), (b, Interest::Read)],
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "poll_any takes one or two fds",
+            ));
+        }
+    };
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    fd::poll(&interests[..fds.len()], &mut [false; 2], deadline)?;
+    Ok(())
+}
+
 /// Reads exactly one frame from a blocking socket.
 pub(crate) fn read_frame(sock: impl AsFd) -> Result<(Vec<u8>, Vec<OwnedFd>)> {
     match FrameReader::default().poll(sock)? {

@@ -16,6 +16,9 @@ pub(crate) struct Me {
     pub(crate) daemon: bool,
     pub(crate) counter: u32,
     pub(crate) parent: Option<ParentProcess>,
+    /// The parent's pidfd is still to be opened, on the first [`parent_process`] call (fork
+    /// children: this keeps a syscall and an allocation off the start path).
+    parent_pidfd_pending: bool,
 }
 
 impl Me {
@@ -26,6 +29,7 @@ impl Me {
             daemon: false,
             counter: 0,
             parent: None,
+            parent_pidfd_pending: false,
         }
     }
 }
@@ -63,7 +67,63 @@ pub(crate) fn become_child(
             name: parent_name,
             pidfd,
         }),
+        parent_pidfd_pending: false,
     });
+}
+
+/// The identity of a fork child, built by the parent *before* `fork` so that the child only
+/// has to move it into place (no allocation, no syscall in the child).
+///
+/// The parent's pidfd is opened lazily, on the first [`parent_process`] call in the child; that
+/// is sound because the forking process is the child's real parent (see [`open_parent_pidfd`]).
+pub(crate) fn fork_child(
+    name: String,
+    identity: Vec<u32>,
+    daemon: bool,
+    parent_pid: i32,
+    parent_name: String,
+) -> Me {
+    Me {
+        name,
+        identity,
+        daemon,
+        counter: 0,
+        parent: Some(ParentProcess {
+            pid: parent_pid,
+            name: parent_name,
+            pidfd: None,
+        }),
+        parent_pidfd_pending: true,
+    }
+}
+
+/// Installs the identity built by [`fork_child`] in a fork child.
+///
+/// The previous identity (the parent's) is forgotten rather than dropped, since freeing it would
+/// only write to, and so copy, heap pages still shared with the parent; only our copy of the
+/// parent's own parent pidfd, if it had opened one, is closed.
+pub(crate) fn install_fork_child(guard: &mut Option<Me>, me: Me) {
+    if let Some(mut old) = guard.replace(me) {
+        if let Some(p) = &mut old.parent {
+            drop(p.pidfd.take());
+        }
+        std::mem::forget(old);
+    }
+}
+
+/// Opens a pidfd for `parent`, the process that forked us, or `None` if it has ended.
+///
+/// A pid is not reused while its process runs, and when the parent ends we are reparented at
+/// once (before its pid can be freed). So if `getppid()` still names `parent` *after* the open,
+/// the pidfd refers to our parent and not to a process that recycled its pid.
+fn open_parent_pidfd(parent: i32) -> Option<Arc<OwnedFd>> {
+    let fd = sys::pidfd_open(parent).ok()?;
+    (sys::getppid() == parent).then(|| Arc::new(fd))
+}
+
+/// This process's name.
+pub(crate) fn name() -> String {
+    with(|me| me.name.clone())
 }
 
 /// The next child's name and identity (`Process-1`, `Process-1:2`, ...).
@@ -213,7 +273,8 @@ impl ParentProcess {
     }
 
     /// An fd that becomes readable when the parent dies (a pidfd), for
-    /// `multiproc_pipe::wait`.
+    /// `multiproc_pipe::wait`; `None` when the parent had already ended the first time this
+    /// process asked for [`parent_process`] (a fork child opens the pidfd then).
     ///
     /// # Examples
     ///
@@ -240,5 +301,13 @@ impl ParentProcess {
 /// assert_eq!(h.join().unwrap(), (std::process::id() as i32, true));
 /// ```
 pub fn parent_process() -> Option<ParentProcess> {
-    with(|me| me.parent.clone())
+    with(|me| {
+        if me.parent_pidfd_pending {
+            me.parent_pidfd_pending = false;
+            if let Some(p) = &mut me.parent {
+                p.pidfd = open_parent_pidfd(p.pid);
+            }
+        }
+        me.parent.clone()
+    })
 }

@@ -98,7 +98,7 @@ pub(crate) fn start(call: PortableCall, mut req: ChildRequest) -> Result<Started
                     daemon,
                     StartMethod::Forkserver,
                     Watch::Served { status, pidfd },
-                    result,
+                    Some(result),
                 );
             }
             Err(e) => {

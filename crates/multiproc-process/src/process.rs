@@ -62,6 +62,9 @@ pub struct Process {
     identity: Vec<u32>,
     daemon: bool,
     method: Option<StartMethod>,
+    /// Whether the child's report (its return value or panic) is read: only a [`JoinHandle`]
+    /// reads it, so a plain `Process` started under fork skips it.
+    report: bool,
     started: Option<Arc<Started>>,
     closed: bool,
 }
@@ -87,6 +90,7 @@ impl Process {
             identity,
             daemon: false,
             method: None,
+            report: false,
             started: None,
             closed: false,
         }
@@ -157,8 +161,10 @@ impl Process {
         A: Serialize + DeserializeOwned + Send + 'static,
         R: Serialize + DeserializeOwned + 'static,
     {
+        let mut process = Self::new(target, args);
+        process.report = true;
         JoinHandle {
-            process: Self::new(target, args),
+            process,
             _r: PhantomData,
         }
     }
@@ -270,6 +276,7 @@ impl Process {
             name: self.name.clone(),
             identity: self.identity.clone(),
             daemon: self.daemon,
+            report: self.report,
         };
         let method = self.start_method();
         self.method = Some(method);
@@ -503,6 +510,7 @@ impl Process {
             identity: Vec::new(),
             daemon: s.daemon,
             method: Some(s.method),
+            report: false,
             started: Some(s),
             closed: false,
         }

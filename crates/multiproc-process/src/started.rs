@@ -61,9 +61,11 @@ impl Started {
         daemon: bool,
         method: StartMethod,
         watch: Watch,
-        chan: OwnedFd,
+        chan: Option<OwnedFd>,
     ) -> Result<Self> {
-        fd::set_nonblocking(&chan, true)?;
+        if let Some(chan) = &chan {
+            fd::set_nonblocking(chan, true)?;
+        }
         if let Watch::Served { status, .. } = &watch {
             fd::set_nonblocking(status, true)?;
         }
@@ -74,7 +76,7 @@ impl Started {
             method,
             watch,
             state: Mutex::new(State {
-                chan: Some(Arc::new(chan)),
+                chan: chan.map(Arc::new),
                 ..State::default()
             }),
         })
@@ -226,11 +228,10 @@ impl Started {
             } else {
                 self.sentinel()
             };
-            let mut fds = vec![watch_fd];
-            if let Some(chan) = &chan {
-                fds.push(chan.as_fd());
+            match &chan {
+                Some(chan) => codec::poll_any(&[watch_fd, chan.as_fd()], left)?,
+                None => codec::poll_any(&[watch_fd], left)?,
             }
-            codec::poll_readable(&fds, left)?;
         }
     }
 

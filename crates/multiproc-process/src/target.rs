@@ -8,6 +8,7 @@
 //! and encodes the result.
 #![allow(unsafe_code)]
 
+use std::any::TypeId;
 use std::marker::PhantomData;
 use std::os::fd::OwnedFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -65,6 +66,10 @@ pub(crate) struct PortableCall {
 pub(crate) trait Target: Send {
     /// Runs the target in this process (the fork child).
     fn run_here(self: Box<Self>) -> Outcome;
+    /// Runs the target in this process when nobody will read its report (the fork child of a
+    /// plain [`Process`](crate::Process)); returns the exit code [`run_here`](Self::run_here)
+    /// would have produced.
+    fn run_unreported(self: Box<Self>) -> i32;
     /// Describes the target for another copy of this binary.
     fn portable(&self) -> Result<PortableCall>;
 }
@@ -85,6 +90,11 @@ where
     fn run_here(self: Box<Self>) -> Outcome {
         let Self { f, args, .. } = *self;
         call(move || f(args))
+    }
+
+    fn run_unreported(self: Box<Self>) -> i32 {
+        let Self { f, args, .. } = *self;
+        call_unreported(move || f(args))
     }
 
     fn portable(&self) -> Result<PortableCall> {
@@ -115,6 +125,11 @@ where
     fn run_here(self: Box<Self>) -> Outcome {
         let Self { f, args } = *self;
         call(move || f(args))
+    }
+
+    fn run_unreported(self: Box<Self>) -> i32 {
+        let Self { f, args } = *self;
+        call_unreported(move || f(args))
     }
 
     fn portable(&self) -> Result<PortableCall> {
@@ -202,6 +217,20 @@ pub(crate) fn call<R: Serialize>(f: impl FnOnce() -> R) -> Outcome {
                 code: 1,
             }
         }
+    }
+}
+
+/// Runs `f`, catching a panic, for a child whose report nobody reads: the exit code of
+/// [`call`] without the report (`0` after a return, `1` after a panic or a value that does not
+/// encode).
+pub(crate) fn call_unreported<R: Serialize + 'static>(f: impl FnOnce() -> R) -> i32 {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        // `()` always encodes: nothing to check.
+        Ok(_) if TypeId::of::<R>() == TypeId::of::<()>() => 0,
+        // Encoded all the same, so that a value that cannot be sent fails the child as `call`
+        // would.
+        Ok(value) => i32::from(codec::encode_value(&value).is_err()),
+        Err(_) => 1,
     }
 }
 

@@ -36,10 +36,72 @@ fn exit_with(code: i32) {
     multiproc_process::exit(code)
 }
 
+/// A value that refuses to serialize: the child cannot send it back.
+#[derive(Debug, Deserialize)]
+struct Unsendable;
+
+impl Serialize for Unsendable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("not sendable"))
+    }
+}
+
+fn unsendable(_: ()) -> Unsendable {
+    Unsendable
+}
+
+fn parent_alive_with_sentinel(_: ()) -> (bool, bool) {
+    let parent = multiproc_process::parent_process().expect("a child has a parent");
+    (parent.is_alive(), parent.sentinel().is_some())
+}
+
 fn describe(_: ()) -> (String, i32, i32) {
     let me = current_process();
     let parent = multiproc_process::parent_process().expect("a child has a parent");
     (me.name().to_owned(), me.pid(), parent.pid())
+}
+
+/// A plain `Process` under fork sends no report (nobody can read it); its exit codes must be
+/// those of a `JoinHandle`, which does.
+#[test]
+fn unreported_children_exit_like_reported_ones() {
+    watchdog(60);
+    for m in METHODS {
+        let ctx = Context::new(m);
+        let before = multiproc_testkit::open_fds();
+        {
+            let mut p = ctx.process(boom, ());
+            p.start().unwrap();
+            p.join().unwrap();
+            assert_eq!(p.exitcode(), Some(1), "{m}: panic");
+        }
+        {
+            let mut p = ctx.process(unsendable, ());
+            p.start().unwrap();
+            p.join().unwrap();
+            assert_eq!(p.exitcode(), Some(1), "{m}: unsendable result");
+            let mut h = ctx.process_with_result(unsendable, ());
+            h.start().unwrap();
+            assert!(matches!(h.join(), Err(Error::Protocol(_))), "{m}");
+            assert_eq!(h.exitcode(), Some(1), "{m}: unsendable result");
+        }
+        {
+            let mut p = ctx.process(square, 3);
+            p.start().unwrap();
+            p.join().unwrap();
+            assert_eq!(p.exitcode(), Some(0), "{m}");
+        }
+        if m != StartMethod::Forkserver {
+            // (The forkserver keeps its control socket and pidfd open.)
+            assert_eq!(multiproc_testkit::open_fds(), before, "{m}: leaked fds");
+        }
+
+        // A fork child opens its parent's pidfd on first use; every method gives one.
+        let mut h = ctx.process_with_result(parent_alive_with_sentinel, ());
+        h.start().unwrap();
+        assert_eq!(h.join().unwrap(), (true, true), "{m}");
+    }
+    assert!(zombie_children().is_empty());
 }
 
 #[test]
