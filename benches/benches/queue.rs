@@ -35,40 +35,50 @@ use std::time::{Duration, Instant};
 /// While set, `fork` pins its child to CPU 1 (the W2 group pins the parent to CPU 0).
 static PIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Pins the calling process to `cpu`, or lets it run anywhere again (`None`).
-fn pin(cpu: Option<usize>) {
+/// Pins the calling process to one CPU.
+fn pin(cpu: usize) {
     // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET stays in bounds for cpu < 1024.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let n = std::thread::available_parallelism().map_or(1, usize::from);
-    for c in 0..n {
-        if cpu.is_none_or(|p| p == c) {
-            // SAFETY: as above.
-            unsafe { libc::CPU_SET(c, &mut set) };
-        }
-    }
-    // SAFETY: `set` is a valid cpu_set_t of the size passed; 0 = the calling thread.
-    unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    // SAFETY: as above.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    set_affinity(&set);
 }
 
-/// Producer on CPU 0, consumer on CPU 1 for the one-to-one scenarios, for floors and ours alike:
+fn set_affinity(set: &libc::cpu_set_t) {
+    // SAFETY: `set` is a valid cpu_set_t of the size passed; 0 = the calling thread.
+    unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) };
+}
+
+/// Producer on CPU 0, consumer on CPU 1 for the one-to-one scenario, for floors and ours alike:
 /// unpinned, the two processes sometimes share a CPU for part of a sample and a sample's time
-/// swings by 2-4x between runs. Does nothing on a one-CPU machine.
-struct Pinned;
+/// swings by 2-4x between runs. Restores the original affinity when dropped. Does nothing on a
+/// one-CPU machine.
+struct Pinned(Option<libc::cpu_set_t>);
 
 impl Pinned {
     fn new() -> Self {
-        if std::thread::available_parallelism().map_or(1, usize::from) >= 2 {
-            pin(Some(0));
-            PIN.store(true, std::sync::atomic::Ordering::Relaxed);
+        if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+            return Self(None);
         }
-        Self
+        // SAFETY: a zeroed cpu_set_t is valid; the kernel fills it (size passed).
+        let mut old: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: valid out-pointer of the size passed; 0 = the calling thread.
+        if unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut old) }
+            != 0
+        {
+            return Self(None);
+        }
+        pin(0);
+        PIN.store(true, std::sync::atomic::Ordering::Relaxed);
+        Self(Some(old))
     }
 }
 
 impl Drop for Pinned {
     fn drop(&mut self) {
-        if PIN.swap(false, std::sync::atomic::Ordering::Relaxed) {
-            pin(None);
+        if let Some(old) = self.0.take() {
+            PIN.store(false, std::sync::atomic::Ordering::Relaxed);
+            set_affinity(&old);
         }
     }
 }
@@ -80,7 +90,7 @@ fn fork(f: impl FnOnce()) -> libc::pid_t {
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
         if PIN.load(std::sync::atomic::Ordering::Relaxed) {
-            pin(Some(1));
+            pin(1);
         }
         f();
         // SAFETY: ends the child without running the parent's destructors.
