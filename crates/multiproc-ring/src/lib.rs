@@ -27,13 +27,17 @@
 //! holds the holder's pid: a waiter that finds the holder dead takes the lock over and repairs
 //! what it guarded, so `SIGKILL` at any instruction leaves no torn record, no stuck lock and no
 //! lost committed message. [`Ring::sender`]/[`Ring::receiver`] claim a side for one handle and
-//! skip the per-message lock (the single-producer/single-consumer mode).
+//! skip the per-message lock (the single-producer/single-consumer mode). Without them a side
+//! used by one thread only gets there by itself: the first thread to take an uncontended side
+//! keeps its lock (a *bias*), and another thread that wants the side ends the bias once, with
+//! `membarrier(2)`, after which the side is locked per message as before.
 //!
-//! Sleepers spin briefly (an adaptive budget that shrinks when spinning does not pay off), then
-//! raise a "may sleep" flag and `futex_wait`; the other side calls `futex_wake` only when it
+//! Sleepers spin briefly (an adaptive budget that shrinks when spinning does not pay off), yield
+//! their CPU for up to 50 µs, then raise a "may sleep" flag and `futex_wait`; the other side calls `futex_wake` only when it
 //! finds that flag (and clears it), so the fast path makes no system call. In the
 //! many-producer/many-consumer path the flag is a bit in the other side's lock word, which the
-//! unlock's atomic swap reads for free; the exclusive ends use a flag word and a fence.
+//! unlock's atomic swap reads for free; the exclusive ends and biased sides use a flag word and
+//! a fence.
 //!
 //! Messages longer than half the ring are streamed through it in pieces (FIRST, MIDDLE, LAST),
 //! so any message up to 4 GiB passes through any ring; the consumer assembles the pieces. A
