@@ -10,8 +10,9 @@
 //! One criterion iteration is one message, so `ns/iter` is the time per message and criterion's
 //! throughput line gives messages/s (W2, W2b) or bytes/s (W3). Every sample forks fresh
 //! consumer (and producer) processes and times until the last message is consumed. In W2 the
-//! producer runs on CPU 0 and the consumer on CPU 1 (floors and ours alike); W3 is unpinned,
-//! because 1 MiB copies run faster when both processes share a CPU's caches.
+//! producer runs on CPU 0 and the consumer on CPU 1 (floors and ours alike); W3 is unpinned, as
+//! first measured (pinned to two CPUs, both ours and the floor take longer: every byte then
+//! crosses between the two cores' caches).
 //!
 //! - `W2_spsc_u64/ours_queue`: `Queue<u64>::put` / `get`.
 //! - `W2_spsc_u64/ours_ring_bytes`: the ring's single-producer/single-consumer ends, 8 bytes.
