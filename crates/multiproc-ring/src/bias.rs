@@ -33,9 +33,14 @@ use std::time::Instant;
 
 /// Enters an operation through the bias if the calling thread (`token`) holds it. On `true`
 /// the caller must call [`exit`] when the operation ends (also when it unwinds).
+///
+/// An operation started from inside another on the same side (a receive from a `recv_with`
+/// callback, a send while a `Writer` is open) must not run: it would take the same record or
+/// reserve the same bytes. `busy` is already 1 then, and only this thread sets it, so the call
+/// goes the slow way, where it waits for the outer operation as it would wait for a lock.
 #[inline]
 pub(crate) fn enter(line: &LockLine, token: u32) -> bool {
-    if line.bias.load(Ordering::Relaxed) != token {
+    if line.bias.load(Ordering::Relaxed) != token || line.busy.load(Ordering::Relaxed) != 0 {
         return false;
     }
     line.busy.store(1, Ordering::Relaxed);

@@ -210,3 +210,44 @@ fn hostile_bytes_are_corrupt_not_panic() {
     unsafe { base.wrapping_add(4096).write_bytes(0xee, 8) };
     assert!(matches!(ring.try_recv(), Err(Error::Corrupt(_))));
 }
+
+#[test]
+fn a_send_nested_in_an_open_writer_waits_and_corrupts_nothing() {
+    // The side is biased to this thread; the writer's operation is still open, so a second send
+    // from the same thread must wait for it (here: time out), not reserve the same bytes.
+    let ring = Ring::new(4096).unwrap();
+    ring.send(b"first").unwrap();
+    let mut w = ring.writer(3, None).unwrap();
+    w.write(b"abc").unwrap();
+    assert!(matches!(
+        ring.send_timeout(b"nested", Duration::from_millis(20)),
+        Err(Error::Timeout)
+    ));
+    w.commit().unwrap();
+    ring.send(b"after").unwrap();
+    assert_eq!(ring.recv().unwrap(), b"first");
+    assert_eq!(ring.recv().unwrap(), b"abc");
+    assert_eq!(ring.recv().unwrap(), b"after");
+    assert!(ring.is_empty());
+}
+
+#[test]
+fn a_receive_nested_in_a_callback_does_not_take_the_same_message() {
+    let ring = Ring::new(4096).unwrap();
+    ring.send(b"one").unwrap();
+    ring.recv().unwrap(); // biases the consumer side to this thread
+    ring.send(b"two").unwrap();
+    ring.send(b"three").unwrap();
+    let inner = ring
+        .recv_with(None, |outer| {
+            let nested = ring.recv_with(
+                Some(Instant::now() + Duration::from_millis(20)),
+                <[u8]>::to_vec,
+            );
+            (outer.to_vec(), nested.is_err())
+        })
+        .unwrap();
+    assert_eq!(inner, (b"two".to_vec(), true));
+    assert_eq!(ring.recv().unwrap(), b"three");
+    assert!(ring.is_empty());
+}
