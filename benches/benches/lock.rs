@@ -51,24 +51,9 @@ impl Page {
     }
 }
 
-/// Forks a child running `f`, then `_exit(0)`.
-fn fork(f: impl FnOnce()) -> libc::pid_t {
-    // SAFETY: the child only runs `f` (no allocation-heavy work) and `_exit`s.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        f();
-        // SAFETY: ends the child without running the parent's exit handlers.
-        unsafe { libc::_exit(0) };
-    }
-    pid
-}
+mod common;
 
-fn reap(pid: libc::pid_t) {
-    let mut status = 0;
-    // SAFETY: waiting for our own child with a valid status pointer.
-    unsafe { libc::waitpid(pid, &mut status, 0) };
-}
+use common::{fork, reap};
 
 /// Spins (with yields) until `w` holds `v`.
 fn await_value(w: &AtomicU32, v: u32) {
@@ -234,26 +219,6 @@ fn w6_uncontended(c: &mut Criterion) {
 
 // ---- W8 -----------------------------------------------------------------------------------
 
-/// Pins this process (and the children it forks from now on) to CPU 0; returns the old mask.
-fn pin_to_cpu0() -> libc::cpu_set_t {
-    // SAFETY: cpu_set_t is plain old data; all-zero is the empty set.
-    let mut old: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `old` is a valid, writable cpu_set_t of the size we pass.
-    unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut old) };
-    // SAFETY: as above.
-    let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: CPU 0 is within the set's capacity.
-    unsafe { libc::CPU_SET(0, &mut one) };
-    // SAFETY: `one` is a valid cpu_set_t of the size we pass.
-    unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &one) };
-    old
-}
-
-fn restore_affinity(old: &libc::cpu_set_t) {
-    // SAFETY: `old` is a valid cpu_set_t of the size we pass.
-    unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), old) };
-}
-
 /// Parent: `ping` then wait `pong`, `iters` times; child mirrors. Returns the parent's time.
 /// With `same_core`, both processes are pinned to one CPU (the oversubscribed case).
 fn ping_pong(
@@ -266,7 +231,8 @@ fn ping_pong(
 ) -> Duration {
     let page = Page::new();
     let ready = page.word(60);
-    let old = same_core.then(pin_to_cpu0);
+    // Both processes on CPU 0 (the child inherits the affinity) until this returns.
+    let _pinned = same_core.then(|| common::pin(0));
     let pid = fork(|| {
         ready.store(1, Ordering::Release);
         for _ in 0..iters {
@@ -282,9 +248,6 @@ fn ping_pong(
     }
     let took = start.elapsed();
     reap(pid);
-    if let Some(old) = &old {
-        restore_affinity(old);
-    }
     took
 }
 

@@ -33,82 +33,49 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::reap;
+
 /// While set, `fork` pins its child to CPU 1 (the W2 group pins the parent to CPU 0).
 static PIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Pins the calling process to one CPU.
-fn pin(cpu: usize) {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET stays in bounds for cpu < 1024.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    unsafe { libc::CPU_SET(cpu, &mut set) };
-    set_affinity(&set);
-}
-
-fn set_affinity(set: &libc::cpu_set_t) {
-    // SAFETY: `set` is a valid cpu_set_t of the size passed; 0 = the calling thread.
-    unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) };
-}
-
 /// Producer on CPU 0, consumer on CPU 1 for the one-to-one scenario, for floors and ours alike:
 /// unpinned, the two processes sometimes share a CPU for part of a sample and a sample's time
-/// swings by 2-4x between runs. Restores the original affinity when dropped. Does nothing on a
-/// one-CPU machine.
-struct Pinned(Option<libc::cpu_set_t>);
+/// swings by 2-4x between runs. The original affinity comes back when dropped. Does nothing on
+/// a one-CPU machine.
+struct Pinned {
+    /// Puts the original affinity back when dropped.
+    _restore: Option<common::Pinned>,
+}
 
 impl Pinned {
     fn new() -> Self {
         if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
-            return Self(None);
+            return Self { _restore: None };
         }
-        // SAFETY: a zeroed cpu_set_t is valid; the kernel fills it (size passed).
-        let mut old: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-        // SAFETY: valid out-pointer of the size passed; 0 = the calling thread.
-        if unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut old) }
-            != 0
-        {
-            return Self(None);
-        }
-        pin(0);
+        let pinned = common::pin(0);
         PIN.store(true, std::sync::atomic::Ordering::Relaxed);
-        Self(Some(old))
+        Self {
+            _restore: Some(pinned),
+        }
     }
 }
 
 impl Drop for Pinned {
     fn drop(&mut self) {
-        if let Some(old) = self.0.take() {
-            PIN.store(false, std::sync::atomic::Ordering::Relaxed);
-            set_affinity(&old);
-        }
+        PIN.store(false, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
-/// Forks a child running `f`, then `_exit(0)`.
+/// Forks a child running `f` (on CPU 1 while the W2 group is pinned), then `_exit(0)`.
 fn fork(f: impl FnOnce()) -> libc::pid_t {
-    // SAFETY: the child only runs `f` and `_exit`s.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
+    common::fork(|| {
         if PIN.load(std::sync::atomic::Ordering::Relaxed) {
-            pin(1);
+            common::pin_for_good(1);
         }
         f();
-        // SAFETY: ends the child without running the parent's destructors.
-        unsafe { libc::_exit(0) };
-    }
-    pid
-}
-
-fn reap(pid: libc::pid_t) {
-    let mut status = 0;
-    // SAFETY: `pid` is our child; `status` is a valid out-pointer.
-    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-    assert_eq!(r, pid);
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "child failed"
-    );
+    })
 }
 
 /// Anonymous shared memory for the floors.

@@ -47,7 +47,9 @@ pub(crate) fn with<T>(f: impl FnOnce(&mut Me) -> T) -> T {
     f(g.get_or_insert_with(Me::main))
 }
 
-/// Sets the identity of a freshly started child.
+/// Sets the identity of a freshly started spawn or forkserver child. Its parent's pidfd is
+/// opened at once: the parent named here need not be the OS parent (a forkserver child's is the
+/// server), so the lazy open of a fork child, checked against `getppid()`, does not apply.
 pub(crate) fn become_child(
     guard: &mut Option<Me>,
     name: String,
@@ -56,19 +58,12 @@ pub(crate) fn become_child(
     parent_pid: i32,
     parent_name: String,
 ) {
-    let pidfd = sys::pidfd_open(parent_pid).ok().map(Arc::new);
-    *guard = Some(Me {
-        name,
-        identity,
-        daemon,
-        counter: 0,
-        parent: Some(ParentProcess {
-            pid: parent_pid,
-            name: parent_name,
-            pidfd,
-        }),
-        parent_pidfd_pending: false,
-    });
+    let mut me = fork_child(name, identity, daemon, parent_pid, parent_name);
+    me.parent_pidfd_pending = false;
+    if let Some(p) = &mut me.parent {
+        p.pidfd = sys::pidfd_open(parent_pid).ok().map(Arc::new);
+    }
+    *guard = Some(me);
 }
 
 /// The identity of a fork child, built by the parent *before* `fork` so that the child only

@@ -72,6 +72,9 @@ pub(crate) enum Held {
     Biased,
     /// Through the side's lock: the unlock wakes the other side's sleepers (see `wait::PEER`).
     Locked,
+    /// The side is claimed for good by a `Sender`/`Receiver`: nothing to take or give back,
+    /// and, as with a bias, the operation wakes the other side itself.
+    Claimed,
 }
 
 impl Held {
@@ -88,7 +91,7 @@ impl Held {
     /// Whether the operation must notify the other side itself.
     #[inline]
     pub(crate) fn loud(self) -> bool {
-        self == Self::Biased
+        self != Self::Locked
     }
 }
 
@@ -170,6 +173,7 @@ impl Core {
         match held {
             Held::Biased => bias::exit(self.line(side)),
             Held::Locked => self.unlock(side),
+            Held::Claimed => {}
         }
     }
 

@@ -34,27 +34,6 @@ impl Receiver {
         Self { ring }
     }
 
-    fn recv_inner<R>(&mut self, wait: Wait, f: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
-        let core = &*self.ring.core;
-        let mut f = Some(f);
-        loop {
-            if let Some(r) = core.take(&mut f, true)? {
-                return Ok(r);
-            }
-            if core.is_closed() && !core.has_data_hint() {
-                return Err(Error::Closed);
-            }
-            match wait {
-                Wait::Try => return Err(Error::Empty),
-                Wait::Until(d) => {
-                    if !core.wait_data(d)? {
-                        return Err(Error::Timeout);
-                    }
-                }
-            }
-        }
-    }
-
     /// Takes the next message, waiting as long as it takes.
     ///
     /// # Errors
@@ -70,7 +49,8 @@ impl Receiver {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn recv(&mut self) -> Result<Vec<u8>, Error> {
-        self.recv_inner(Wait::Until(None), <[u8]>::to_vec)
+        self.ring
+            .recv_inner(Wait::Until(None), <[u8]>::to_vec, true)
     }
 
     /// Calls `f` on the next message's bytes in place, waiting until `deadline`.
@@ -92,7 +72,7 @@ impl Receiver {
         deadline: Option<Instant>,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<R, Error> {
-        self.recv_inner(Wait::Until(deadline), f)
+        self.ring.recv_inner(Wait::Until(deadline), f, true)
     }
 
     /// Takes the next message if there is one.
@@ -109,7 +89,7 @@ impl Receiver {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn try_recv(&mut self) -> Result<Vec<u8>, Error> {
-        self.recv_inner(Wait::Try, <[u8]>::to_vec)
+        self.ring.recv_inner(Wait::Try, <[u8]>::to_vec, true)
     }
 
     /// The ring this receiver belongs to.

@@ -309,15 +309,29 @@ impl Ring {
         self.core.is_closed()
     }
 
-    fn writer_inner(&self, len: u64, wait: Wait) -> Result<Writer<'_>, Error> {
+    /// Takes `side` for one operation; `claimed`: this handle is a `Sender`/`Receiver`, which
+    /// holds its side for good.
+    fn hold(&self, side: Side, claimed: bool, wait: Wait) -> Result<Held, Error> {
+        if claimed {
+            return Ok(Held::Claimed);
+        }
+        self.core
+            .acquire(side, wait.deadline())
+            .ok_or(Error::Timeout)
+    }
+
+    pub(crate) fn writer_inner(
+        &self,
+        len: u64,
+        wait: Wait,
+        claimed: bool,
+    ) -> Result<Writer<'_>, Error> {
         let core = &*self.core;
         loop {
-            let held = core
-                .acquire(Side::Prod, wait.deadline())
-                .ok_or(Error::Timeout)?;
+            let held = self.hold(Side::Prod, claimed, wait)?;
             match core.begin(len) {
                 Ok(Ok(st)) => {
-                    return Ok(Writer::new(core, st, len, wait.room_deadline(), Some(held)));
+                    return Ok(Writer::new(core, st, len, wait.room_deadline(), held));
                 }
                 Ok(Err(head)) => {
                     core.release(Side::Prod, held);
@@ -359,7 +373,7 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn writer(&self, len: usize, deadline: Option<Instant>) -> Result<Writer<'_>, Error> {
-        self.writer_inner(len as u64, Wait::Until(deadline))
+        self.writer_inner(len as u64, Wait::Until(deadline), false)
     }
 
     /// Like [`writer`](Self::writer) without waiting for room.
@@ -378,16 +392,14 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn try_writer(&self, len: usize) -> Result<Writer<'_>, Error> {
-        self.writer_inner(len as u64, Wait::Try)
+        self.writer_inner(len as u64, Wait::Try, false)
     }
 
-    fn send_inner(&self, msg: &[u8], wait: Wait) -> Result<(), Error> {
+    pub(crate) fn send_inner(&self, msg: &[u8], wait: Wait, claimed: bool) -> Result<(), Error> {
         let core = &*self.core;
         if msg.len() as u64 <= core.max_whole {
             loop {
-                let held = core
-                    .acquire(Side::Prod, wait.deadline())
-                    .ok_or(Error::Timeout)?;
+                let held = self.hold(Side::Prod, claimed, wait)?;
                 let r = core.send_whole(msg, held.loud());
                 core.release(Side::Prod, held);
                 match r? {
@@ -403,7 +415,7 @@ impl Ring {
                 }
             }
         }
-        let mut w = self.writer_inner(msg.len() as u64, wait)?;
+        let mut w = self.writer_inner(msg.len() as u64, wait, claimed)?;
         w.write(msg).map_err(|e| wait.full(e))?;
         w.commit()
     }
@@ -422,7 +434,7 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn send(&self, msg: &[u8]) -> Result<(), Error> {
-        self.send_inner(msg, Wait::Until(None))
+        self.send_inner(msg, Wait::Until(None), false)
     }
 
     /// Sends `msg`, waiting at most `timeout` for room.
@@ -442,7 +454,7 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn send_timeout(&self, msg: &[u8], timeout: Duration) -> Result<(), Error> {
-        self.send_inner(msg, Wait::Until(deadline_after(timeout)))
+        self.send_inner(msg, Wait::Until(deadline_after(timeout)), false)
     }
 
     /// Sends `msg`, waiting for room until `deadline` (`None`: forever).
@@ -459,7 +471,7 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn send_deadline(&self, msg: &[u8], deadline: Option<Instant>) -> Result<(), Error> {
-        self.send_inner(msg, Wait::Until(deadline))
+        self.send_inner(msg, Wait::Until(deadline), false)
     }
 
     /// Sends `msg` if there is room now.
@@ -477,17 +489,20 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn try_send(&self, msg: &[u8]) -> Result<(), Error> {
-        self.send_inner(msg, Wait::Try)
+        self.send_inner(msg, Wait::Try, false)
     }
 
-    fn recv_inner<R>(&self, wait: Wait, f: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
+    pub(crate) fn recv_inner<R>(
+        &self,
+        wait: Wait,
+        f: impl FnOnce(&[u8]) -> R,
+        claimed: bool,
+    ) -> Result<R, Error> {
         let core = &*self.core;
         let mut f = Some(f);
         loop {
             // `Try` waits for the lock all the same: only an empty ring is reported at once.
-            let held = core
-                .acquire(Side::Cons, wait.deadline())
-                .ok_or(Error::Timeout)?;
+            let held = self.hold(Side::Cons, claimed, wait)?;
             let guard = ConsGuard(core, held);
             let taken = core.take(&mut f, held.loud());
             drop(guard);
@@ -532,7 +547,7 @@ impl Ring {
         deadline: Option<Instant>,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<R, Error> {
-        self.recv_inner(Wait::Until(deadline), f)
+        self.recv_inner(Wait::Until(deadline), f, false)
     }
 
     /// Like [`recv_with`](Self::recv_with) without waiting for a message.
@@ -549,7 +564,7 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn try_recv_with<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
-        self.recv_inner(Wait::Try, f)
+        self.recv_inner(Wait::Try, f, false)
     }
 
     /// Takes the next message, waiting as long as it takes.
@@ -567,7 +582,7 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn recv(&self) -> Result<Vec<u8>, Error> {
-        self.recv_inner(Wait::Until(None), <[u8]>::to_vec)
+        self.recv_inner(Wait::Until(None), <[u8]>::to_vec, false)
     }
 
     /// Takes the next message, waiting at most `timeout`.
@@ -585,7 +600,7 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Vec<u8>, Error> {
-        self.recv_inner(Wait::Until(deadline_after(timeout)), <[u8]>::to_vec)
+        self.recv_inner(Wait::Until(deadline_after(timeout)), <[u8]>::to_vec, false)
     }
 
     /// Takes the next message if there is one.
@@ -602,7 +617,7 @@ impl Ring {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn try_recv(&self) -> Result<Vec<u8>, Error> {
-        self.recv_inner(Wait::Try, <[u8]>::to_vec)
+        self.recv_inner(Wait::Try, <[u8]>::to_vec, false)
     }
 
     /// Marks one message as processed (the joinable-queue counter).

@@ -35,45 +35,6 @@ impl Sender {
         Self { ring }
     }
 
-    fn send_inner(&mut self, msg: &[u8], wait: Wait) -> Result<(), Error> {
-        let core = &*self.ring.core;
-        if msg.len() as u64 <= core.max_whole {
-            loop {
-                match core.send_whole(msg, true)? {
-                    Ok(()) => return Ok(()),
-                    Err(head) => match wait {
-                        Wait::Try => return Err(Error::Full),
-                        Wait::Until(d) => {
-                            if !core.wait_space(head, d)? {
-                                return Err(Error::Timeout);
-                            }
-                        }
-                    },
-                }
-            }
-        }
-        let mut w = self.writer_inner(msg.len() as u64, wait)?;
-        w.write(msg).map_err(|e| wait.full(e))?;
-        w.commit()
-    }
-
-    fn writer_inner(&mut self, len: u64, wait: Wait) -> Result<Writer<'_>, Error> {
-        let core = &*self.ring.core;
-        loop {
-            match core.begin(len)? {
-                Ok(st) => return Ok(Writer::new(core, st, len, wait.room_deadline(), None)),
-                Err(head) => match wait {
-                    Wait::Try => return Err(Error::Full),
-                    Wait::Until(d) => {
-                        if !core.wait_space(head, d)? {
-                            return Err(Error::Timeout);
-                        }
-                    }
-                },
-            }
-        }
-    }
-
     /// Sends `msg`, waiting for room as long as it takes.
     ///
     /// # Errors
@@ -88,7 +49,7 @@ impl Sender {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn send(&mut self, msg: &[u8]) -> Result<(), Error> {
-        self.send_inner(msg, Wait::Until(None))
+        self.ring.send_inner(msg, Wait::Until(None), true)
     }
 
     /// Sends `msg`, waiting at most until `deadline`.
@@ -105,7 +66,7 @@ impl Sender {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn send_deadline(&mut self, msg: &[u8], deadline: Option<Instant>) -> Result<(), Error> {
-        self.send_inner(msg, Wait::Until(deadline))
+        self.ring.send_inner(msg, Wait::Until(deadline), true)
     }
 
     /// Sends `msg` if there is room now.
@@ -125,7 +86,7 @@ impl Sender {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn try_send(&mut self, msg: &[u8]) -> Result<(), Error> {
-        self.send_inner(msg, Wait::Try)
+        self.ring.send_inner(msg, Wait::Try, true)
     }
 
     /// Starts a message of `len` bytes (see [`Ring::writer`](crate::Ring::writer)).
@@ -145,7 +106,8 @@ impl Sender {
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
     pub fn writer(&mut self, len: usize, deadline: Option<Instant>) -> Result<Writer<'_>, Error> {
-        self.writer_inner(len as u64, Wait::Until(deadline))
+        self.ring
+            .writer_inner(len as u64, Wait::Until(deadline), true)
     }
 
     /// The ring this sender belongs to.

@@ -23,7 +23,7 @@ pub struct Writer<'a> {
     total: u64,
     written: u64,
     deadline: Option<Instant>,
-    held: Option<Held>,
+    held: Held,
     done: bool,
 }
 
@@ -42,7 +42,7 @@ impl<'a> Writer<'a> {
         st: WriteState,
         total: u64,
         deadline: Option<Instant>,
-        held: Option<Held>,
+        held: Held,
     ) -> Self {
         Self {
             core,
@@ -123,8 +123,6 @@ impl Drop for Writer<'_> {
         if !self.done {
             self.core.abort(&self.st);
         }
-        if let Some(held) = self.held {
-            self.core.release(Side::Prod, held);
-        }
+        self.core.release(Side::Prod, self.held);
     }
 }
