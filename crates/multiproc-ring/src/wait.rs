@@ -7,7 +7,8 @@
 
 use crate::bias::{self, Revoke};
 use crate::layout::{LockLine, WaitLine};
-use multiproc_sys::sync::atomic::{AtomicU32, Ordering, fence};
+use multiproc_sys::sync::asymmetric;
+use multiproc_sys::sync::atomic::{AtomicU32, Ordering};
 use multiproc_sys::sync::{FutexWait, futex_wait, futex_wake, spin_loop};
 #[cfg(not(multiproc_loom))]
 use std::time::Duration;
@@ -114,12 +115,14 @@ impl Spin {
 }
 
 /// Wakes the sleepers of `line` if any may be asleep. Call after publishing the change they
-/// wait for; the fence pairs with the one in [`wait_until`] (a sleeper either sees the change or
-/// its flag is seen here). The flag is cleared by the waker, so while a woken sleeper has not
-/// run yet, further notifications cost no system call.
+/// wait for. The barrier here and the one in [`wait_until`] order like two `fence(SeqCst)`, so
+/// a sleeper either sees the change or its flag is seen here; they are an asymmetric pair
+/// ([`asymmetric`]): a compiler barrier on this path, which runs once per record, and a
+/// `membarrier` on the sleeper's, which runs once per sleep. The flag is cleared by the waker,
+/// so while a woken sleeper has not run yet, further notifications cost no system call.
 #[inline]
 pub(crate) fn notify(line: &WaitLine) {
-    fence(Ordering::SeqCst);
+    asymmetric::light_or_fence();
     if line.waiters.load(Ordering::Relaxed) != 0 && line.waiters.swap(0, Ordering::Relaxed) != 0 {
         line.seq.fetch_add(1, Ordering::Release);
         futex_wake(&line.seq, u32::MAX);
@@ -179,7 +182,9 @@ pub(crate) fn wait_until<E>(
         if let Some(w) = peer_lock {
             w.fetch_or(PEER, Ordering::AcqRel);
         }
-        fence(Ordering::SeqCst);
+        // The other half of `notify`'s barrier: a waker that published before it sees our
+        // flag, or we see what it published.
+        asymmetric::heavy();
         let now_ready = ready(false);
         if !matches!(now_ready, Ok(false)) {
             return now_ready;

@@ -321,6 +321,48 @@ pub mod asymmetric {
     /// The process that last registered (registration is per process and re-done after `fork`).
     #[cfg(not(multiproc_loom))]
     static REGISTERED: AtomicU32 = AtomicU32::new(0);
+    /// The process whose registration the kernel refused (so it is not asked again).
+    #[cfg(not(multiproc_loom))]
+    static REFUSED: AtomicU32 = AtomicU32::new(0);
+
+    /// The light side for a process that may not have registered: [`light`] once the calling
+    /// process is registered (the first call registers it), a `fence(SeqCst)` if the kernel
+    /// refuses. Pairs with [`heavy`] as `light` does, at the cost of two loads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use multiproc_sys::sync::asymmetric;
+    ///
+    /// // The fast side of a wake-up handshake: publish, barrier, look for a sleeper.
+    /// let (data, sleepers) = (AtomicU32::new(0), AtomicU32::new(0));
+    /// data.store(1, Ordering::Release);
+    /// asymmetric::light_or_fence();
+    /// assert_eq!(sleepers.load(Ordering::Relaxed), 0);
+    /// ```
+    #[inline]
+    pub fn light_or_fence() {
+        #[cfg(not(multiproc_loom))]
+        {
+            if REGISTERED.load(Ordering::Relaxed) != crate::owner::current_pid() {
+                unregistered();
+                return;
+            }
+        }
+        light();
+    }
+
+    /// [`light_or_fence`] before the process is known to be registered: tries to register it
+    /// for the next calls, and fences this time (a heavy barrier running meanwhile may have
+    /// missed the registration).
+    #[cfg(not(multiproc_loom))]
+    #[cold]
+    #[inline(never)]
+    fn unregistered() {
+        register();
+        core::sync::atomic::fence(Ordering::SeqCst);
+    }
 
     /// Registers the calling process for the heavy side's expedited barrier; returns whether
     /// the kernel supports it. A process must register before it relies on [`light`]; the call
@@ -340,7 +382,11 @@ pub mod asymmetric {
             if REGISTERED.load(Ordering::Relaxed) == me {
                 return true;
             }
+            if REFUSED.load(Ordering::Relaxed) == me {
+                return false;
+            }
             if membarrier(MembarrierCommand::RegisterGlobalExpedited).is_err() {
+                REFUSED.store(me, Ordering::Relaxed);
                 return false;
             }
             REGISTERED.store(me, Ordering::Relaxed);
