@@ -38,7 +38,7 @@ use std::time::Instant;
 /// callback, a send while a `Writer` is open) must not run: it would take the same record or
 /// reserve the same bytes. `busy` is already 1 then, and only this thread sets it, so the call
 /// goes the slow way, where it waits for the outer operation as it would wait for a lock.
-#[inline]
+#[inline(always)]
 pub(crate) fn enter(line: &LockLine, token: u32) -> bool {
     if line.bias.load(Ordering::Relaxed) != token || line.busy.load(Ordering::Relaxed) != 0 {
         return false;
@@ -54,7 +54,7 @@ pub(crate) fn enter(line: &LockLine, token: u32) -> bool {
 
 /// Ends an operation entered with [`enter`]: whatever it did happens before a revoker's look
 /// at `busy`.
-#[inline]
+#[inline(always)]
 pub(crate) fn exit(line: &LockLine) {
     line.busy.store(0, Ordering::Release);
 }

@@ -145,6 +145,7 @@ impl Core {
 
     // ---------------------------------------------------------------- locks
 
+    #[inline(always)]
     fn line(&self, side: Side) -> &LockLine {
         match side {
             Side::Prod => &self.hdr().prod_lock,
@@ -154,13 +155,19 @@ impl Core {
 
     /// Takes `side` for one operation: through the bias if this thread holds it, else through
     /// the lock (biasing the side to this thread when it may). `None` on timeout.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn acquire(&self, side: Side, deadline: Option<Instant>) -> Option<Held> {
-        let line = self.line(side);
-        let token = asymmetric::thread_token();
-        if bias::enter(line, token) {
+        if bias::enter(self.line(side), asymmetric::thread_token()) {
             return Some(Held::Biased);
         }
+        self.acquire_locked(side, deadline)
+    }
+
+    /// [`acquire`](Self::acquire) through the lock.
+    #[inline(never)]
+    fn acquire_locked(&self, side: Side, deadline: Option<Instant>) -> Option<Held> {
+        let line = self.line(side);
+        let token = asymmetric::thread_token();
         if wait::lock(line, deadline)? == Acquired::Recovered {
             self.repair(side);
         }
@@ -168,7 +175,7 @@ impl Core {
     }
 
     /// Ends an operation begun with [`acquire`](Self::acquire).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn release(&self, side: Side, held: Held) {
         match held {
             Held::Biased => bias::exit(self.line(side)),
@@ -265,6 +272,7 @@ impl Core {
 
     /// Tries to reserve `size` bytes (a record) after the tail. Producer lock held.
     /// `Ok(Err(head))` means no room yet, `head` being the head word it was judged against.
+    #[inline(always)]
     fn reserve(&self, size: u64, count_msg: bool) -> Result<Result<Reservation, u64>, Error> {
         let tail = self.hdr().prod.tail.load(Ordering::Relaxed);
         let (tpos, tcount) = unpack(tail);
@@ -308,6 +316,7 @@ impl Core {
 
     /// Publishes a reserved record: writes the pad and record headers, then the tail word.
     /// `loud`: also wake sleeping consumers now (else the caller's unlock does it).
+    #[inline(always)]
     fn publish(&self, res: Reservation, kind: RecordKind, len: u64, loud: bool) {
         let h = self.hdr();
         if let Some((off, size)) = res.pad {
@@ -412,6 +421,7 @@ impl Core {
     // ---------------------------------------------------------------- consumer side
 
     /// Reads and validates the record header at the current head. Consumer lock held.
+    #[inline(always)]
     fn peek(&self) -> Result<Option<(u64, record::RecordHeader, u64)>, Error> {
         let head = self.hdr().cons.head.load(Ordering::Relaxed);
         let (hpos, _) = unpack(head);
@@ -438,12 +448,14 @@ impl Core {
     }
 
     /// Moves the head past a record of `size` bytes. Consumer lock held.
+    #[inline(always)]
     fn free_record(&self, head: u64, size: u64, ends_message: bool) {
         self.free_record_quiet(head, size, ends_message);
         wait::notify(&self.hdr().space_wait);
     }
 
     /// Like [`free_record`](Self::free_record) without waking producers (the caller's unlock does).
+    #[inline(always)]
     fn free_record_quiet(&self, head: u64, size: u64, ends_message: bool) {
         let (hpos, hcount) = unpack(head);
         let w = pack(hpos + size / 8, hcount + u64::from(ends_message));
@@ -457,6 +469,7 @@ impl Core {
     ///
     /// `loud`: wake sleeping producers at once when a WHOLE record is released (else the
     /// caller's unlock does it).
+    #[inline(always)]
     pub(crate) fn take<R>(
         &self,
         f: &mut Option<impl FnOnce(&[u8]) -> R>,
@@ -474,7 +487,7 @@ impl Core {
 
     /// Runs `f` on the WHOLE record `rh` found at `off` by [`peek`](Self::peek), then moves
     /// the head past it (also if `f` panics).
-    #[inline]
+    #[inline(always)]
     fn take_whole<R>(
         &self,
         f: &mut Option<impl FnOnce(&[u8]) -> R>,
@@ -730,7 +743,7 @@ impl Core {
     /// Sends `msg` as one WHOLE record if there is room now: the fast path of `send` for
     /// messages up to [`max_whole`](Self::max_whole). Producer lock held. `Ok(Err(head))` means
     /// no room yet.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn send_whole(&self, msg: &[u8], loud: bool) -> Result<Result<(), u64>, Error> {
         if self.is_closed() {
             return Err(Error::Closed);
@@ -882,6 +895,7 @@ struct Release<'a> {
 }
 
 impl Drop for Release<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
         if self.loud {
             self.core.free_record(self.head, self.size, true);

@@ -311,6 +311,7 @@ impl Ring {
 
     /// Takes `side` for one operation; `claimed`: this handle is a `Sender`/`Receiver`, which
     /// holds its side for good.
+    #[inline(always)]
     fn hold(&self, side: Side, claimed: bool, wait: Wait) -> Result<Held, Error> {
         if claimed {
             return Ok(Held::Claimed);
@@ -395,26 +396,55 @@ impl Ring {
         self.writer_inner(len as u64, Wait::Try, false)
     }
 
+    /// Sends `msg`; `claimed`: this handle is a `Sender`. The first try of a WHOLE record is
+    /// inlined into the caller; waiting for room and streaming are not.
+    #[inline(always)]
     pub(crate) fn send_inner(&self, msg: &[u8], wait: Wait, claimed: bool) -> Result<(), Error> {
         let core = &*self.core;
-        if msg.len() as u64 <= core.max_whole {
-            loop {
-                let held = self.hold(Side::Prod, claimed, wait)?;
-                let r = core.send_whole(msg, held.loud());
-                core.release(Side::Prod, held);
-                match r? {
-                    Ok(()) => return Ok(()),
-                    Err(head) => match wait {
-                        Wait::Try => return Err(Error::Full),
-                        Wait::Until(d) => {
-                            if !core.wait_space(head, d)? {
-                                return Err(Error::Timeout);
-                            }
-                        }
-                    },
-                }
-            }
+        if msg.len() as u64 > core.max_whole {
+            return self.send_streamed(msg, wait, claimed);
         }
+        let held = self.hold(Side::Prod, claimed, wait)?;
+        let r = core.send_whole(msg, held.loud());
+        core.release(Side::Prod, held);
+        match r {
+            Ok(Ok(())) => Ok(()),
+            r => self.send_whole_again(msg, wait, claimed, r),
+        }
+    }
+
+    /// [`send_inner`](Self::send_inner) for a WHOLE record after a try `r` that did not send
+    /// it: reports an error, or waits for room and tries again.
+    #[inline(never)]
+    fn send_whole_again(
+        &self,
+        msg: &[u8],
+        wait: Wait,
+        claimed: bool,
+        mut r: Result<Result<(), u64>, Error>,
+    ) -> Result<(), Error> {
+        let core = &*self.core;
+        loop {
+            match r? {
+                Ok(()) => return Ok(()),
+                Err(head) => match wait {
+                    Wait::Try => return Err(Error::Full),
+                    Wait::Until(d) => {
+                        if !core.wait_space(head, d)? {
+                            return Err(Error::Timeout);
+                        }
+                    }
+                },
+            }
+            let held = self.hold(Side::Prod, claimed, wait)?;
+            r = core.send_whole(msg, held.loud());
+            core.release(Side::Prod, held);
+        }
+    }
+
+    /// [`send_inner`](Self::send_inner) for a message longer than a WHOLE record.
+    #[inline(never)]
+    fn send_streamed(&self, msg: &[u8], wait: Wait, claimed: bool) -> Result<(), Error> {
         let mut w = self.writer_inner(msg.len() as u64, wait, claimed)?;
         w.write(msg).map_err(|e| wait.full(e))?;
         w.commit()
@@ -492,23 +522,50 @@ impl Ring {
         self.send_inner(msg, Wait::Try, false)
     }
 
+    /// Takes the next message into `f`; `claimed`: this handle is a `Receiver`. The first try
+    /// is inlined into the caller; waiting is not.
+    #[inline(always)]
     pub(crate) fn recv_inner<R>(
         &self,
         wait: Wait,
         f: impl FnOnce(&[u8]) -> R,
         claimed: bool,
     ) -> Result<R, Error> {
-        let core = &*self.core;
         let mut f = Some(f);
+        match self.take_once(&mut f, wait, claimed)? {
+            Some(r) => Ok(r),
+            None => self.recv_again(&mut f, wait, claimed),
+        }
+    }
+
+    /// One look for a message under the consumer side: `Ok(None)` when the ring is empty.
+    /// (`Try` waits for the side all the same: only an empty ring is reported at once.)
+    #[inline(always)]
+    fn take_once<R>(
+        &self,
+        f: &mut Option<impl FnOnce(&[u8]) -> R>,
+        wait: Wait,
+        claimed: bool,
+    ) -> Result<Option<R>, Error> {
+        let core = &*self.core;
+        let held = self.hold(Side::Cons, claimed, wait)?;
+        let guard = ConsGuard(core, held);
+        let taken = core.take(f, held.loud());
+        drop(guard);
+        taken
+    }
+
+    /// [`recv_inner`](Self::recv_inner) after a look that found the ring empty: reports a
+    /// closed or empty ring, or waits for a message and looks again.
+    #[inline(never)]
+    fn recv_again<R>(
+        &self,
+        f: &mut Option<impl FnOnce(&[u8]) -> R>,
+        wait: Wait,
+        claimed: bool,
+    ) -> Result<R, Error> {
+        let core = &*self.core;
         loop {
-            // `Try` waits for the lock all the same: only an empty ring is reported at once.
-            let held = self.hold(Side::Cons, claimed, wait)?;
-            let guard = ConsGuard(core, held);
-            let taken = core.take(&mut f, held.loud());
-            drop(guard);
-            if let Some(r) = taken? {
-                return Ok(r);
-            }
             if core.is_closed() && !core.has_data_hint() {
                 return Err(Error::Closed);
             }
@@ -519,6 +576,9 @@ impl Ring {
                         return Err(Error::Timeout);
                     }
                 }
+            }
+            if let Some(r) = self.take_once(f, wait, claimed)? {
+                return Ok(r);
             }
         }
     }
@@ -724,6 +784,7 @@ impl Ring {
 struct ConsGuard<'a>(&'a Core, Held);
 
 impl Drop for ConsGuard<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
         self.0.release(Side::Cons, self.1);
     }

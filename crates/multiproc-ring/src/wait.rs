@@ -120,10 +120,20 @@ impl Spin {
 /// ([`asymmetric`]): a compiler barrier on this path, which runs once per record, and a
 /// `membarrier` on the sleeper's, which runs once per sleep. The flag is cleared by the waker,
 /// so while a woken sleeper has not run yet, further notifications cost no system call.
-#[inline]
+#[inline(always)]
 pub(crate) fn notify(line: &WaitLine) {
     asymmetric::light_or_fence();
-    if line.waiters.load(Ordering::Relaxed) != 0 && line.waiters.swap(0, Ordering::Relaxed) != 0 {
+    if line.waiters.load(Ordering::Relaxed) != 0 {
+        wake_flagged(line);
+    }
+}
+
+/// [`notify`] once it saw the flag raised: wakes the sleepers unless another waker took the
+/// flag first.
+#[cold]
+#[inline(never)]
+fn wake_flagged(line: &WaitLine) {
+    if line.waiters.swap(0, Ordering::Relaxed) != 0 {
         line.seq.fetch_add(1, Ordering::Release);
         futex_wake(&line.seq, u32::MAX);
     }
