@@ -47,6 +47,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod fixed;
 #[cfg(not(multiproc_loom))]
 mod joinable;
 #[cfg(not(multiproc_loom))]

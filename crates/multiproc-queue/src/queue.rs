@@ -169,18 +169,22 @@ fn encode_into_ring<T: Serialize>(ring: &Ring, value: &T, wait: Wait) -> Result<
         buf: [0; SMALL],
         len: 0,
     };
-    match postcard::serialize_with_flavor(value, &mut small) {
-        Ok(()) => {
-            let bytes = &small.buf[..small.len];
-            let r = match wait {
-                Wait::Try => ring.try_send(bytes),
-                Wait::Until(d) => ring.send_deadline(bytes, d),
-            };
-            r.map_err(RingOrEncode::Ring)
+    // Plain numbers and small structs of them first, then postcard's general path.
+    if let Some(len) = crate::fixed::encode(value, &mut small.buf) {
+        small.len = len;
+    } else {
+        match postcard::serialize_with_flavor(value, &mut small) {
+            Ok(()) => {}
+            Err(postcard::Error::SerializeBufferFull) => return encode_large(ring, value, wait),
+            Err(_) => return Err(RingOrEncode::Encode(precise(value))),
         }
-        Err(postcard::Error::SerializeBufferFull) => encode_large(ring, value, wait),
-        Err(_) => Err(RingOrEncode::Encode(precise(value))),
     }
+    let bytes = &small.buf[..small.len];
+    let r = match wait {
+        Wait::Try => ring.try_send(bytes),
+        Wait::Until(d) => ring.send_deadline(bytes, d),
+    };
+    r.map_err(RingOrEncode::Ring)
 }
 
 /// [`encode_into_ring`] for values over [`SMALL`] bytes: measured, then serialized straight
@@ -531,6 +535,14 @@ impl<T> Queue<T> {
     }
 }
 
+/// The decode error `get` recorded (there is always one when no value came out).
+#[cold]
+fn failed_or_unknown(failed: Option<multiproc_shm::handle::Error>) -> multiproc_shm::handle::Error {
+    failed.unwrap_or(multiproc_shm::handle::Error::Decode(
+        postcard::Error::DeserializeUnexpectedEnd,
+    ))
+}
+
 /// Decodes again through the handle module, whose error says precisely what went wrong.
 #[cold]
 #[inline(never)]
@@ -664,26 +676,33 @@ impl<T: Serialize> Queue<T> {
 }
 
 impl<T: DeserializeOwned> Queue<T> {
+    #[inline]
     pub(crate) fn get_inner(&self, wait: Wait) -> Result<T, GetError> {
-        // Plain postcard first (the fast path); on failure, decode again through the handle
-        // module, whose error says precisely what went wrong. The value leaves through `out`,
-        // not through the ring's generic return path: a `Result<T, _>` carried up through its
-        // layers cost a quarter of a `get` of a `u64`.
-        let mut out: Result<T, multiproc_shm::handle::Error> = Err(
-            multiproc_shm::handle::Error::Decode(postcard::Error::DeserializeUnexpectedEnd),
-        );
+        // The fixed-shape path, then plain postcard; on failure, decode again through the
+        // handle module, whose error says precisely what went wrong. The value leaves through
+        // `out`, not through the ring's return path: a `Result<T, handle::Error>` (an enum with
+        // drop glue) carried up through its layers cost a quarter of a `get` of a `u64`.
+        let mut out: Option<T> = None;
+        let mut failed: Option<multiproc_shm::handle::Error> = None;
         let decode = |bytes: &[u8]| {
-            out = match postcard::take_from_bytes::<T>(bytes) {
-                Ok((v, [])) => Ok(v),
-                _ => decode_failed::<T>(bytes),
-            };
+            if let Some(v) = crate::fixed::decode::<T>(bytes) {
+                out = Some(v);
+                return;
+            }
+            match postcard::take_from_bytes::<T>(bytes) {
+                Ok((v, [])) => out = Some(v),
+                _ => match decode_failed::<T>(bytes) {
+                    Ok(v) => out = Some(v),
+                    Err(e) => failed = Some(e),
+                },
+            }
         };
         let r = match wait {
             Wait::Try => self.ring.try_recv_with(decode),
             Wait::Until(d) => self.ring.recv_with(d, decode),
         };
         r.map_err(get_error)?;
-        out.map_err(|e| GetError::Failed(Error::Decode(e)))
+        out.ok_or_else(|| GetError::Failed(Error::Decode(failed_or_unknown(failed))))
     }
 
     /// Removes and returns the item at the front, waiting as long as it takes. The item is

@@ -463,6 +463,7 @@ impl Ring {
     /// ring.send(&[1, 2, 3])?;
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
+    #[inline]
     pub fn send(&self, msg: &[u8]) -> Result<(), Error> {
         self.send_inner(msg, Wait::Until(None), false)
     }
@@ -500,6 +501,7 @@ impl Ring {
     /// ring.send_deadline(b"x", Some(std::time::Instant::now()))?; // room now: no wait
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
+    #[inline]
     pub fn send_deadline(&self, msg: &[u8], deadline: Option<Instant>) -> Result<(), Error> {
         self.send_inner(msg, Wait::Until(deadline), false)
     }
@@ -518,6 +520,7 @@ impl Ring {
     /// assert!(ring.try_send(&[0; 200]).is_err());
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
+    #[inline]
     pub fn try_send(&self, msg: &[u8]) -> Result<(), Error> {
         self.send_inner(msg, Wait::Try, false)
     }
@@ -602,6 +605,7 @@ impl Ring {
     /// assert_eq!(sum, 6);
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
+    #[inline]
     pub fn recv_with<R>(
         &self,
         deadline: Option<Instant>,
@@ -623,6 +627,7 @@ impl Ring {
     /// assert!(ring.try_recv_with(|b| b.len()).is_err());
     /// # Ok::<(), multiproc_ring::Error>(())
     /// ```
+    #[inline]
     pub fn try_recv_with<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
         self.recv_inner(Wait::Try, f, false)
     }
